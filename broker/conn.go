@@ -1,0 +1,264 @@
+package broker
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/edgemq/edgemq/broker/packet"
+)
+
+// conn is one network client. Its read loop (serve) runs in one goroutine
+// that owns the read side; the write side is shared under wmu.
+type conn struct {
+	s         *Server
+	nc        net.Conn
+	rc        syscall.RawConn
+	allowAnon bool
+
+	// Set by the handshake; read-only afterwards.
+	version     byte
+	clientID    string
+	sess        *session
+	keepAlive   time.Duration
+	maxOut      int    // client's maximum packet size; 0: none
+	aliasMaxOut uint16 // topic aliases the client accepts from us
+	problemInfo bool   // client accepts reason strings and user properties
+
+	// Read side, owned by serve.
+	rbuf      []byte // full capacity; rbuf[:rlen] holds unread input
+	rlen      int
+	inAliases map[uint16]string
+	f         flusher
+	connected bool
+	stop      bool // serve returns after this batch
+	graceful  bool // DISCONNECT received: no will (unless reason 0x04)
+
+	// Publishes waiting for durable subscribers, in arrival order.
+	ackMu sync.Mutex
+	acks  []*pendingAck
+
+	// Write side.
+	wmu          sync.Mutex
+	wbuf         []byte
+	writing      bool // a flush or the writer goroutine owns the socket
+	flushPending bool // someone will flush wbuf
+	closed       bool
+	outAliases   map[string]uint16
+}
+
+func newConn(s *Server, nc net.Conn) *conn {
+	return &conn{s: s, nc: nc, rc: rawConnOf(nc)}
+}
+
+// serve runs the read loop: it reads what the socket has, handles every
+// whole packet, flushes the output of the batch, and repeats. It returns
+// when the client disconnects, breaks the protocol, times out, or the
+// server shuts down.
+func (c *conn) serve() {
+	defer c.finish()
+	c.allowAnon = c.s.allowAnonymous(c.nc.LocalAddr())
+	c.nc.SetReadDeadline(time.Now().Add(c.s.opts.ConnectTimeout))
+	for {
+		n, err := readInto(c.nc, c.rc, c.readBuf, c.idle)
+		if err != nil {
+			c.s.log.Debug("read ended", "client", c.clientID, "remote", c.nc.RemoteAddr().String(), "err", err)
+			return
+		}
+		c.rlen += n
+		c.s.stats.bytesIn.Add(uint64(n))
+		err = c.process()
+		c.f.flush()
+		if err != nil {
+			c.fail(err)
+			return
+		}
+		if c.stop {
+			return
+		}
+		if c.keepAlive > 0 {
+			// [MQTT-3.1.2-24]: one and a half keep alive periods.
+			c.nc.SetReadDeadline(time.Now().Add(c.keepAlive * 3 / 2))
+		} else if c.connected {
+			c.nc.SetReadDeadline(time.Time{})
+		}
+	}
+}
+
+// readBuf returns the free part of the read buffer, taking one from the
+// pool if the connection holds none.
+func (c *conn) readBuf() []byte {
+	if c.rbuf == nil {
+		b := getBuf()
+		c.rbuf = b[:cap(b)]
+	}
+	return c.rbuf[c.rlen:]
+}
+
+// idle gives the read buffer back while the socket has nothing to read.
+func (c *conn) idle() {
+	if c.rlen == 0 && c.rbuf != nil {
+		putBuf(c.rbuf)
+		c.rbuf = nil
+	}
+}
+
+// process handles every whole packet in the read buffer and keeps a
+// partial one for the next read.
+func (c *conn) process() error {
+	off := 0
+	defer func() {
+		if off > 0 {
+			c.rlen = copy(c.rbuf, c.rbuf[off:c.rlen])
+		}
+	}()
+	for !c.stop {
+		b := c.rbuf[off:c.rlen]
+		fh, hl, err := packet.DecodeFixedHeader(b)
+		if errors.Is(err, packet.ErrIncomplete) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		total := hl + fh.Remaining
+		if total > c.s.opts.MaxPacketSize {
+			return &packet.Error{Code: packet.PacketTooLarge, Reason: "packet exceeds maximum packet size"}
+		}
+		if len(b) < total {
+			if cap(c.rbuf)-off < total {
+				nb := make([]byte, max(total, 4096))
+				c.rlen = copy(nb, b)
+				putBuf(c.rbuf)
+				c.rbuf, off = nb, 0
+			}
+			return nil
+		}
+		pkt, err := packet.Decode(fh, b[hl:total], c.version)
+		off += total
+		if err != nil {
+			return err
+		}
+		if err := c.handle(pkt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// handle dispatches one decoded packet.
+func (c *conn) handle(pkt packet.Packet) error {
+	if !c.connected {
+		p, ok := pkt.(*packet.Connect)
+		if !ok {
+			// [MQTT-3.1.0-1]: the first packet must be CONNECT.
+			c.stop = true
+			return nil
+		}
+		return c.handleConnect(p)
+	}
+	switch p := pkt.(type) {
+	case *packet.Publish:
+		return c.handlePublish(p)
+	case *packet.Ack:
+		return c.handleAck(p)
+	case *packet.Subscribe:
+		return c.handleSubscribe(p)
+	case *packet.Unsubscribe:
+		return c.handleUnsubscribe(p)
+	case *packet.Pingreq:
+		c.queuePacket(&c.f, &packet.Pingresp{}) // [MQTT-3.12.4-1]
+		return nil
+	case *packet.Disconnect:
+		return c.handleDisconnect(p)
+	case *packet.Connect:
+		return protocolError("second CONNECT") // [MQTT-3.1.0-2]
+	case *packet.Auth:
+		return protocolError("AUTH without an authentication method")
+	default:
+		return protocolError("unexpected " + pkt.Type().String() + " from client")
+	}
+}
+
+func protocolError(reason string) error {
+	return &packet.Error{Code: packet.ProtocolError, Reason: reason}
+}
+
+// fail ends the connection after a protocol violation: an MQTT 5 client is
+// told the reason code in a DISCONNECT [MQTT-4.13.1-1].
+func (c *conn) fail(err error) {
+	code := packet.UnspecifiedError
+	var pe *packet.Error
+	if errors.As(err, &pe) {
+		code = pe.Code
+	}
+	c.s.log.Info("disconnecting client", "client", c.clientID, "remote", c.nc.RemoteAddr().String(), "err", err)
+	if !c.connected {
+		c.stop = true
+		return
+	}
+	d := &packet.Disconnect{ReasonCode: code}
+	if pe != nil && c.problemInfo {
+		d.Properties.ReasonString = pe.Reason
+		d.Properties.Set(packet.PropReasonString)
+	}
+	c.sendFinal(d)
+}
+
+// sendFinal writes p (v5 only, a server DISCONNECT) as the last packet and
+// closes the connection.
+func (c *conn) sendFinal(p packet.Packet) {
+	if c.version == packet.Version5 {
+		c.wmu.Lock()
+		var buf []byte
+		if !c.closed && !c.writing {
+			buf, _ = packet.Append(c.wbuf, p, c.version)
+			c.wbuf = nil
+			c.writing = true
+		}
+		c.wmu.Unlock()
+		if buf != nil {
+			c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+			c.nc.Write(buf)
+			putBuf(buf)
+		}
+	}
+	c.closeNet()
+}
+
+// shutdown disconnects the client because the server stops.
+func (c *conn) shutdown() {
+	c.sendFinal(&packet.Disconnect{ReasonCode: packet.ServerShuttingDown})
+}
+
+// closeNet closes the socket once; the read loop then ends.
+func (c *conn) closeNet() {
+	c.wmu.Lock()
+	if c.closed {
+		c.wmu.Unlock()
+		return
+	}
+	c.closed = true
+	if !c.writing {
+		putBuf(c.wbuf)
+	}
+	c.wbuf = nil
+	c.wmu.Unlock()
+	c.nc.Close()
+}
+
+// finish runs when the read loop ends.
+func (c *conn) finish() {
+	c.closeNet()
+	if c.rbuf != nil {
+		putBuf(c.rbuf)
+		c.rbuf = nil
+	}
+	c.s.removeConn(c)
+	if c.sess != nil {
+		c.s.stats.connected.Add(-1)
+		c.s.detach(c)
+	}
+}

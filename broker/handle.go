@@ -1,0 +1,269 @@
+package broker
+
+import (
+	"strings"
+	"time"
+
+	"github.com/edgemq/edgemq/broker/packet"
+	"github.com/edgemq/edgemq/broker/topic"
+)
+
+// pendingAck is a QoS 1/2 publish whose PUBACK/PUBREC waits for durable
+// subscribers. Acks leave in arrival order [MQTT-4.6.0-2], [MQTT-4.6.0-3].
+type pendingAck struct {
+	kind    packet.Type // PUBACK or PUBREC
+	pid     uint16
+	rc      packet.ReasonCode
+	waiting int // confirmations outstanding, guarded by conn.ackMu
+	failed  bool
+	c       *conn
+}
+
+// hold implements confirmer.
+func (a *pendingAck) hold() {
+	a.c.ackMu.Lock()
+	a.waiting++
+	a.c.ackMu.Unlock()
+}
+
+// confirm implements confirmer.
+func (a *pendingAck) confirm(err error) { a.c.ackDone(nil, a, err) }
+
+// handlePublish routes a PUBLISH from the client [MQTT-3.3.4].
+func (c *conn) handlePublish(p *packet.Publish) error {
+	if c.version == packet.Version5 {
+		if err := c.resolveAlias(p); err != nil {
+			return err
+		}
+	}
+	if err := topic.ValidName(p.Topic); err != nil {
+		return &packet.Error{Code: packet.TopicNameInvalid, Reason: err.Error()}
+	}
+	ss := c.sess
+	if p.QoS == 2 {
+		ss.mu.Lock()
+		_, dup := ss.inbound[p.PacketID]
+		if !dup {
+			if c.version == packet.Version5 && len(ss.inbound)+c.ackBacklog() >= c.s.opts.ReceiveMaximum {
+				ss.mu.Unlock()
+				return &packet.Error{Code: packet.ReceiveMaximumExceeded, Reason: "receive maximum exceeded"}
+			}
+			if ss.inbound == nil {
+				ss.inbound = make(map[uint16]struct{})
+			}
+			ss.inbound[p.PacketID] = struct{}{}
+		}
+		ss.mu.Unlock()
+		if dup {
+			// Already routed, not yet released: only acknowledge again
+			// [MQTT-4.3.3-10].
+			c.writeAck(&c.f, packet.PUBREC, p.PacketID, packet.Success)
+			return nil
+		}
+	} else if p.QoS == 1 && c.version == packet.Version5 && c.ackBacklog() >= c.s.opts.ReceiveMaximum {
+		return &packet.Error{Code: packet.ReceiveMaximumExceeded, Reason: "receive maximum exceeded"}
+	}
+
+	c.s.stats.msgReceived(len(p.Payload))
+	m := newMessage(p, c.clientID, time.Now())
+	if strings.HasPrefix(m.Topic, "$SYS/") {
+		// $SYS is the broker's own; clients' publishes there are ignored.
+		m = nil
+	}
+	if p.QoS == 0 {
+		if m != nil {
+			c.s.publish(&c.f, m, nil)
+		}
+		return nil
+	}
+	a := &pendingAck{kind: packet.PUBACK, pid: p.PacketID, waiting: 1, c: c}
+	if p.QoS == 2 {
+		a.kind = packet.PUBREC
+	}
+	c.ackMu.Lock()
+	c.acks = append(c.acks, a)
+	c.ackMu.Unlock()
+	matched := true
+	if m != nil {
+		matched = c.s.publish(&c.f, m, a)
+	}
+	if !matched && c.version == packet.Version5 {
+		a.rc = packet.NoMatchingSubscribers
+	}
+	c.ackDone(&c.f, a, nil)
+	return nil
+}
+
+// ackBacklog is the number of QoS 1/2 publishes not yet acknowledged.
+func (c *conn) ackBacklog() int {
+	c.ackMu.Lock()
+	defer c.ackMu.Unlock()
+	return len(c.acks)
+}
+
+// ackDone records one confirmation of a (nil: taken, else refused) and
+// sends every acknowledgement at the head of the queue that is complete.
+// The read loop passes its flusher; a durable subscriber's confirmation,
+// from any goroutine, passes nil and the acks are flushed at once.
+func (c *conn) ackDone(f *flusher, a *pendingAck, err error) {
+	c.ackMu.Lock()
+	if err != nil {
+		a.failed = true
+	}
+	a.waiting--
+	if a.waiting > 0 || len(c.acks) == 0 || c.acks[0] != a {
+		c.ackMu.Unlock()
+		return
+	}
+	var own flusher
+	if f == nil {
+		f = &own
+	}
+	for len(c.acks) > 0 && c.acks[0].waiting == 0 {
+		h := c.acks[0]
+		c.acks[0] = nil
+		c.acks = c.acks[1:]
+		if h.failed {
+			if c.version < packet.Version5 {
+				// A 3.1.1 publisher cannot be told; it is disconnected
+				// so that it resends to a broker that takes it.
+				c.ackMu.Unlock()
+				c.closeNet()
+				return
+			}
+			h.rc = packet.QuotaExceeded
+			if h.kind == packet.PUBREC {
+				c.sess.mu.Lock()
+				delete(c.sess.inbound, h.pid) // the exchange ends here
+				c.sess.mu.Unlock()
+			}
+		}
+		c.writeAck(f, h.kind, h.pid, h.rc)
+	}
+	if len(c.acks) == 0 {
+		c.acks = nil
+	}
+	c.ackMu.Unlock()
+	own.flush()
+}
+
+// resolveAlias applies an MQTT 5 topic alias from the client
+// [MQTT-3.3.2-10] .. [MQTT-3.3.2-12].
+func (c *conn) resolveAlias(p *packet.Publish) error {
+	if !p.Properties.Has(packet.PropTopicAlias) {
+		if p.Topic == "" {
+			return protocolError("empty topic without topic alias")
+		}
+		return nil
+	}
+	a := p.Properties.TopicAlias
+	if a == 0 || int(a) > c.s.opts.TopicAliasMaximum {
+		return &packet.Error{Code: packet.TopicAliasInvalid, Reason: "topic alias out of range"}
+	}
+	if p.Topic == "" {
+		t, ok := c.inAliases[a]
+		if !ok {
+			return protocolError("unknown topic alias")
+		}
+		p.Topic = t
+		return nil
+	}
+	if c.inAliases == nil {
+		c.inAliases = make(map[uint16]string)
+	}
+	c.inAliases[a] = p.Topic
+	return nil
+}
+
+// handleAck handles PUBACK, PUBREC, PUBCOMP for messages we sent and
+// PUBREL for messages we received.
+func (c *conn) handleAck(p *packet.Ack) error {
+	ss := c.sess
+	switch p.Kind {
+	case packet.PUBREL:
+		ss.mu.Lock()
+		_, ok := ss.inbound[p.PacketID]
+		delete(ss.inbound, p.PacketID)
+		ss.mu.Unlock()
+		rc := packet.Success
+		if !ok {
+			rc = packet.PacketIDNotFound // [MQTT-3.6.4-1]: answer anyway
+		}
+		c.writeAck(&c.f, packet.PUBCOMP, p.PacketID, rc)
+	case packet.PUBREC:
+		if p.ReasonCode.IsError() {
+			// The receiver refused it: the exchange ends [MQTT-4.3.3-4].
+			ss.ackFailed(&c.f, c, p.PacketID)
+			return nil
+		}
+		if ss.ack(&c.f, c, packet.PUBREC, p.PacketID) {
+			c.writeAck(&c.f, packet.PUBREL, p.PacketID, packet.Success)
+		} else if c.version == packet.Version5 {
+			c.writeAck(&c.f, packet.PUBREL, p.PacketID, packet.PacketIDNotFound)
+		}
+	case packet.PUBACK, packet.PUBCOMP:
+		ss.ack(&c.f, c, p.Kind, p.PacketID)
+	}
+	return nil
+}
+
+// handleSubscribe adds subscriptions and answers SUBACK, then sends the
+// matching retained messages [MQTT-3.8.4].
+func (c *conn) handleSubscribe(p *packet.Subscribe) error {
+	var subID uint32
+	if len(p.Properties.SubscriptionIDs) > 0 {
+		subID = p.Properties.SubscriptionIDs[0]
+	}
+	codes := make([]packet.ReasonCode, len(p.Subscriptions))
+	added := make([]bool, len(p.Subscriptions))
+	for i, so := range p.Subscriptions {
+		code, isNew, err := c.s.subscribe(c.sess, so, subID)
+		if err != nil {
+			return err
+		}
+		codes[i], added[i] = code, isNew
+	}
+	c.queuePacket(&c.f, &packet.Suback{PacketID: p.PacketID, ReasonCodes: codes})
+	for i, so := range p.Subscriptions {
+		if !codes[i].IsError() {
+			c.s.sendRetained(&c.f, c.sess, so, subID, added[i])
+		}
+	}
+	return nil
+}
+
+// handleUnsubscribe removes subscriptions and answers UNSUBACK.
+func (c *conn) handleUnsubscribe(p *packet.Unsubscribe) error {
+	ack := &packet.Unsuback{PacketID: p.PacketID}
+	for _, f := range p.Filters {
+		code := packet.Success
+		if topic.ValidFilter(f) != nil {
+			code = packet.TopicFilterInvalid
+		} else if !c.s.unsubscribe(c.sess, f) {
+			code = packet.NoSubscriptionExisted
+		}
+		if c.version == packet.Version5 {
+			ack.ReasonCodes = append(ack.ReasonCodes, code)
+		}
+	}
+	c.queuePacket(&c.f, ack)
+	return nil
+}
+
+// handleDisconnect ends the connection at the client's request.
+func (c *conn) handleDisconnect(p *packet.Disconnect) error {
+	ss := c.sess
+	if c.version == packet.Version5 && p.Properties.Has(packet.PropSessionExpiry) {
+		ss.mu.Lock()
+		was := ss.expiry
+		if was == 0 && p.Properties.SessionExpiry != 0 {
+			ss.mu.Unlock()
+			return protocolError("session expiry set on DISCONNECT after zero on CONNECT") // [MQTT-3.14.2-2]
+		}
+		ss.expiry = p.Properties.SessionExpiry
+		ss.mu.Unlock()
+	}
+	c.graceful = p.ReasonCode != packet.DisconnectWithWill
+	c.stop = true
+	return nil
+}

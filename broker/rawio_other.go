@@ -1,0 +1,16 @@
+//go:build !unix
+
+package broker
+
+import (
+	"net"
+	"syscall"
+)
+
+func rawConnOf(net.Conn) syscall.RawConn { return nil }
+
+func tryWrite(net.Conn, syscall.RawConn, []byte) (int, error) { return 0, nil }
+
+func readInto(nc net.Conn, _ syscall.RawConn, get func() []byte, _ func()) (int, error) {
+	return nc.Read(get())
+}

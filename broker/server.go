@@ -1,0 +1,262 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/edgemq/edgemq/broker/topic"
+)
+
+// ErrServerClosed is returned by Start and Connect after Shutdown began.
+var ErrServerClosed = errors.New("broker: server closed")
+
+// Server is an MQTT broker. Create it with New, start its listeners with
+// Start (or Serve), stop it with Shutdown.
+//
+// Lock order: Server.mu, then session.mu, then conn.wmu. The topic tree and
+// the retained index have their own locks and are never held while taking
+// another lock.
+type Server struct {
+	opts Options
+	log  *slog.Logger
+
+	subs     *topic.Tree[*session, subscription]
+	retained *topic.Retained[*Message]
+	stats    stats
+	started  time.Time
+	uids     atomic.Uint64
+
+	mu        sync.Mutex
+	sessions  map[string]*session // by client id
+	conns     map[*conn]struct{}
+	listeners []net.Listener
+	closing   bool
+
+	closed chan struct{} // closed when Shutdown starts
+	wg     sync.WaitGroup
+	once   sync.Once
+}
+
+// New returns a Server with opts; zero fields take their defaults.
+func New(opts Options) (*Server, error) {
+	opts.fillDefaults()
+	s := &Server{
+		opts:     opts,
+		log:      opts.Logger,
+		subs:     topic.NewTree[*session, subscription](),
+		retained: topic.NewRetained[*Message](),
+		sessions: make(map[string]*session),
+		conns:    make(map[*conn]struct{}),
+		closed:   make(chan struct{}),
+		started:  time.Now(),
+	}
+	err := opts.Store.LoadRetained(func(m *Message) {
+		s.retained.Set(m.Topic, m)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("broker: load retained messages: %w", err)
+	}
+	return s, nil
+}
+
+// Start binds every listener and starts serving them and the $SYS
+// publisher. It returns once the listeners accept connections.
+func (s *Server) Start() error {
+	var lns []net.Listener
+	for _, l := range s.opts.Listeners {
+		ln, err := net.Listen("tcp", l.Address)
+		if err != nil {
+			for _, o := range lns {
+				o.Close()
+			}
+			return fmt.Errorf("broker: listen %s: %w", l.Address, err)
+		}
+		lns = append(lns, ln)
+	}
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		for _, ln := range lns {
+			ln.Close()
+		}
+		return ErrServerClosed
+	}
+	s.listeners = append(s.listeners, lns...)
+	s.mu.Unlock()
+	for i, ln := range lns {
+		l := s.opts.Listeners[i]
+		anon := isLoopback(ln.Addr())
+		if l.AllowAnonymous != nil {
+			anon = *l.AllowAnonymous
+		}
+		s.log.Info("listening", "address", ln.Addr().String(), "anonymous", anon)
+		// Exits when the listener is closed by Shutdown.
+		s.goFunc(func() { s.acceptLoop(ln) })
+	}
+	if s.opts.SysInterval > 0 {
+		// Exits when s.closed is closed.
+		s.goFunc(s.sysLoop)
+	}
+	return nil
+}
+
+// Serve starts the server and blocks until ctx is done, then shuts it down
+// with a 10 second deadline.
+func (s *Server) Serve(ctx context.Context) error {
+	if err := s.Start(); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return s.Shutdown(sctx)
+}
+
+// Addrs returns the bound addresses of the listeners, in the order of
+// Options.Listeners.
+func (s *Server) Addrs() []net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]net.Addr, len(s.listeners))
+	for i, ln := range s.listeners {
+		out[i] = ln.Addr()
+	}
+	return out
+}
+
+// goFunc runs f in a goroutine owned by the server; it refuses (false) once
+// Shutdown has started, so that no goroutine outlives it.
+func (s *Server) goFunc(f func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+	return true
+}
+
+// run runs f in the calling goroutine (a timer's) as a tracked goroutine
+// of the server, or not at all once Shutdown has started.
+func (s *Server) run(f func()) {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+	f()
+}
+
+// Shutdown stops the listeners, disconnects every client (MQTT 5 clients
+// with reason 0x8B), stops the in-process clients and waits for every
+// goroutine of the server, or for ctx. It is safe to call more than once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.once.Do(func() {
+		s.mu.Lock()
+		s.closing = true
+		close(s.closed)
+		lns := s.listeners
+		conns := make([]*conn, 0, len(s.conns))
+		for c := range s.conns {
+			conns = append(conns, c)
+		}
+		sessions := make([]*session, 0, len(s.sessions))
+		for _, ss := range s.sessions {
+			sessions = append(sessions, ss)
+		}
+		s.mu.Unlock()
+		for _, ln := range lns {
+			ln.Close()
+		}
+		for _, c := range conns {
+			c.shutdown()
+		}
+		for _, ss := range sessions {
+			ss.stopTimers()
+		}
+	})
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("broker: shutdown: %w", ctx.Err())
+	}
+}
+
+func (s *Server) acceptLoop(ln net.Listener) {
+	var backoff time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			select {
+			case <-s.closed:
+				return
+			default:
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors and the like: wait, do not spin.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.log.Warn("accept failed", "err", err, "retry_in", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-s.closed:
+				return
+			}
+			continue
+		}
+		backoff = 0
+		c := newConn(s, nc)
+		if !s.addConn(c) {
+			nc.Close()
+			continue
+		}
+		// Exits when the connection closes (the read loop ends).
+		if !s.goFunc(c.serve) {
+			s.removeConn(c)
+			nc.Close()
+		}
+	}
+}
+
+// addConn registers c; it refuses while shutting down and when the
+// connection count is far past the limit (the handshake refuses the rest
+// with a CONNACK).
+func (s *Server) addConn(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing || len(s.conns) >= s.opts.MaxConnections+64 {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) removeConn(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+func isLoopback(a net.Addr) bool {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.IP.IsLoopback()
+	}
+	return false
+}

@@ -1,0 +1,279 @@
+package broker
+
+import (
+	"sync"
+	"time"
+
+	"github.com/edgemq/edgemq/broker/packet"
+)
+
+// neverExpire is the session expiry interval that means "never" [MQTT-3.1.2-23].
+const neverExpire = 0xFFFFFFFF
+
+// subscription is what a session subscribed with, stored in the topic tree.
+type subscription struct {
+	filter         string // as subscribed, with any $share/group/ prefix
+	qos            byte
+	noLocal        bool
+	rap            bool // retain as published
+	retainHandling byte
+	id             uint32 // subscription identifier, 0 for none
+}
+
+// outMsg is one message on its way to one session.
+type outMsg struct {
+	m      *Message
+	qos    byte
+	retain bool
+	subIDs []uint32
+	pid    uint16
+	rel    bool // QoS 2: PUBREC received, PUBREL sent, waiting for PUBCOMP
+	sent   bool // sent at least once: a resend carries DUP [MQTT-3.3.1-1]
+}
+
+// session is the state of one client identifier, connected or not.
+type session struct {
+	s   *Server
+	id  string
+	uid uint64 // unique per session object, orders route results
+
+	mu       sync.Mutex
+	conn     *conn   // nil while offline
+	inproc   *Client // set for in-process clients instead of conn
+	expiry   uint32  // session expiry interval in seconds
+	subs     map[string]subscription
+	pending  queue[*outMsg] // waiting for a window slot or for the client to return
+	inflight []*outMsg
+	window   int
+	nextPID  uint16
+	// inbound QoS 2 packet ids received and not yet released [MQTT-4.3.3-9]
+	inbound map[uint16]struct{}
+
+	will        *Message
+	willDelay   uint32
+	willTimer   *time.Timer
+	expiryTimer *time.Timer
+	ended       bool // removed from the server; no more deliveries
+}
+
+func (s *Server) newSession(id string) *session {
+	return &session{
+		s:    s,
+		id:   id,
+		uid:  s.uids.Add(1),
+		subs: make(map[string]subscription),
+	}
+}
+
+// stopTimers stops the will and expiry timers.
+func (ss *session) stopTimers() {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.stopTimersLocked()
+}
+
+func (ss *session) stopTimersLocked() {
+	if ss.willTimer != nil {
+		ss.willTimer.Stop()
+		ss.willTimer = nil
+	}
+	if ss.expiryTimer != nil {
+		ss.expiryTimer.Stop()
+		ss.expiryTimer = nil
+	}
+}
+
+// deliver queues or sends om to the session; f collects the connection to
+// flush.
+func (ss *session) deliver(f *flusher, om *outMsg) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.ended {
+		return
+	}
+	c := ss.conn
+	if c == nil {
+		if om.qos > 0 { // QoS 0 is not queued for offline clients
+			ss.enqueueLocked(om)
+		}
+		return
+	}
+	if ss.pending.len() == 0 && (om.qos == 0 || len(ss.inflight) < ss.window) {
+		ss.sendLocked(f, c, om)
+		return
+	}
+	ss.enqueueLocked(om)
+}
+
+// enqueueLocked adds om to the bounded pending queue. When the queue is
+// full, QoS 0 goes first: a new QoS 0 message is dropped, and a new QoS 1/2
+// message replaces the oldest queued QoS 0 one; with none, it is dropped.
+// Every drop is counted.
+func (ss *session) enqueueLocked(om *outMsg) {
+	if ss.pending.len() < ss.s.opts.MaxQueuedMessages {
+		ss.pending.push(om)
+		return
+	}
+	if om.qos > 0 && ss.pending.removeFirst(isQoS0) {
+		ss.pending.push(om)
+	}
+	ss.s.stats.dropped.Add(1)
+}
+
+// sendLocked writes om to c, taking a window slot for QoS 1 and 2.
+func (ss *session) sendLocked(f *flusher, c *conn, om *outMsg) {
+	if om.qos > 0 && !om.sent {
+		om.pid = ss.allocPIDLocked()
+	}
+	switch c.writePublish(f, om) {
+	case writeOK, writeClosed: // a closed connection's message is resent on resume
+		if om.qos > 0 {
+			om.sent = true
+			ss.inflight = append(ss.inflight, om)
+		}
+	case writeDropped:
+		ss.s.stats.dropped.Add(1)
+	}
+}
+
+// allocPIDLocked returns a packet identifier not in flight [MQTT-2.2.1-3].
+func (ss *session) allocPIDLocked() uint16 {
+	for {
+		ss.nextPID++
+		if ss.nextPID == 0 {
+			ss.nextPID = 1
+		}
+		if ss.findInflight(ss.nextPID) < 0 {
+			return ss.nextPID
+		}
+	}
+}
+
+func (ss *session) findInflight(pid uint16) int {
+	for i, om := range ss.inflight {
+		if om.pid == pid {
+			return i
+		}
+	}
+	return -1
+}
+
+// pumpLocked moves pending messages into the window while there is room.
+func (ss *session) pumpLocked(f *flusher, c *conn, now time.Time) {
+	for ss.pending.len() > 0 {
+		om := ss.pending.peek()
+		if om.qos > 0 && len(ss.inflight) >= ss.window {
+			return
+		}
+		ss.pending.pop()
+		if om.m.expired(now) {
+			continue // [MQTT-3.3.2-5]
+		}
+		ss.sendLocked(f, c, om)
+	}
+}
+
+// ack handles PUBACK (kind PUBACK) and PUBCOMP for outbound messages, and
+// PUBREC. It reports whether pid was in flight.
+func (ss *session) ack(f *flusher, c *conn, kind packet.Type, pid uint16) bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	i := ss.findInflight(pid)
+	if i < 0 {
+		return false
+	}
+	om := ss.inflight[i]
+	switch kind {
+	case packet.PUBACK:
+		if om.qos != 1 {
+			return false
+		}
+	case packet.PUBREC:
+		if om.qos != 2 {
+			return false
+		}
+		om.rel = true
+		return true
+	case packet.PUBCOMP:
+		if om.qos != 2 || !om.rel {
+			return false
+		}
+	}
+	ss.inflight = append(ss.inflight[:i], ss.inflight[i+1:]...)
+	if ss.conn == c {
+		ss.pumpLocked(f, c, time.Now())
+	}
+	return true
+}
+
+// resumeLocked resends what was in flight (PUBLISH with DUP, or PUBREL) and
+// then the pending queue, after a reconnect [MQTT-4.4.0-1].
+func (ss *session) resumeLocked(f *flusher, c *conn) {
+	now := time.Now()
+	for _, om := range ss.inflight {
+		if om.rel {
+			c.writeAck(f, packet.PUBREL, om.pid, packet.Success)
+			continue
+		}
+		if c.writePublish(f, om) == writeDropped {
+			ss.s.stats.dropped.Add(1)
+		}
+	}
+	ss.pumpLocked(f, c, now)
+}
+
+// queue is a FIFO with amortised O(1) push and pop.
+type queue[T any] struct {
+	items []T
+	head  int
+}
+
+func (q *queue[T]) len() int { return len(q.items) - q.head }
+func (q *queue[T]) peek() T  { return q.items[q.head] }
+func (q *queue[T]) push(v T) { q.items = append(q.items, v) }
+func (q *queue[T]) reset()   { clear(q.items); q.items, q.head = nil, 0 }
+
+func (q *queue[T]) pop() T {
+	var zero T
+	v := q.items[q.head]
+	q.items[q.head] = zero
+	q.head++
+	if q.head == len(q.items) {
+		q.items, q.head = q.items[:0], 0
+	} else if q.head > 64 && q.head*2 > len(q.items) {
+		n := copy(q.items, q.items[q.head:])
+		clear(q.items[n:])
+		q.items, q.head = q.items[:n], 0
+	}
+	return v
+}
+
+// removeFirst removes the oldest item for which drop is true; false if
+// there is none.
+func (q *queue[T]) removeFirst(drop func(T) bool) bool {
+	var zero T
+	for i := q.head; i < len(q.items); i++ {
+		if drop(q.items[i]) {
+			copy(q.items[i:], q.items[i+1:])
+			q.items[len(q.items)-1] = zero
+			q.items = q.items[:len(q.items)-1]
+			return true
+		}
+	}
+	return false
+}
+
+func isQoS0(om *outMsg) bool { return om.qos == 0 }
+
+// ackFailed ends the exchange of a QoS 2 message the client refused with
+// a PUBREC error code.
+func (ss *session) ackFailed(f *flusher, c *conn, pid uint16) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if i := ss.findInflight(pid); i >= 0 && ss.inflight[i].qos == 2 {
+		ss.inflight = append(ss.inflight[:i], ss.inflight[i+1:]...)
+		if ss.conn == c {
+			ss.pumpLocked(f, c, time.Now())
+		}
+	}
+}

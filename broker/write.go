@@ -1,0 +1,262 @@
+package broker
+
+import (
+	"sync"
+	"time"
+
+	"github.com/edgemq/edgemq/broker/packet"
+)
+
+type writeResult int
+
+const (
+	writeOK      writeResult = iota
+	writeDropped             // not written: buffer full or over the client's maximum packet size
+	writeClosed              // the connection is closed
+)
+
+// bufPool holds small write and read buffers so that idle connections hold
+// none.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+const maxPooledBuf = 64 << 10
+
+func getBuf() []byte { return (*bufPool.Get().(*[]byte))[:0] }
+
+func putBuf(b []byte) {
+	if cap(b) == 0 || cap(b) > maxPooledBuf {
+		return
+	}
+	b = b[:0]
+	bufPool.Put(&b)
+}
+
+// appendLocked encodes p into the write buffer; c.wmu is held. It reports
+// whether the caller became responsible for flushing c.
+func (c *conn) appendLocked(p packet.Packet) (flush bool, err error) {
+	if c.wbuf == nil {
+		c.wbuf = getBuf()
+	}
+	c.wbuf, err = packet.Append(c.wbuf, p, c.version)
+	if err != nil {
+		return false, err
+	}
+	if c.flushPending {
+		return false, nil
+	}
+	c.flushPending = true
+	return true, nil
+}
+
+// writePacket queues p and flushes at once; for control packets.
+func (c *conn) writePacket(p packet.Packet) {
+	c.wmu.Lock()
+	if c.closed {
+		c.wmu.Unlock()
+		return
+	}
+	flush, err := c.appendLocked(p)
+	c.wmu.Unlock()
+	if err != nil {
+		c.s.log.Warn("encode failed", "client", c.clientID, "type", p.Type(), "err", err)
+		return
+	}
+	if flush {
+		c.flush()
+	}
+}
+
+// queuePacket queues p; f flushes it at the end of the caller's batch.
+// session.mu may be held.
+func (c *conn) queuePacket(f *flusher, p packet.Packet) {
+	c.wmu.Lock()
+	if c.closed {
+		c.wmu.Unlock()
+		return
+	}
+	flush, err := c.appendLocked(p)
+	c.wmu.Unlock()
+	if err != nil {
+		c.s.log.Warn("encode failed", "client", c.clientID, "type", p.Type(), "err", err)
+	}
+	if flush {
+		f.add(c)
+	}
+}
+
+// writeAck queues a PUBACK, PUBREC, PUBREL or PUBCOMP.
+func (c *conn) writeAck(f *flusher, kind packet.Type, pid uint16, rc packet.ReasonCode) {
+	c.queuePacket(f, &packet.Ack{Kind: kind, PacketID: pid, ReasonCode: rc})
+}
+
+// flusher collects the connections a goroutine wrote to, so that each is
+// flushed once at the end of its batch (one syscall for many packets).
+type flusher struct{ conns []*conn }
+
+func (f *flusher) add(c *conn) { f.conns = append(f.conns, c) }
+
+func (f *flusher) flush() {
+	for i, c := range f.conns {
+		c.flush()
+		f.conns[i] = nil
+	}
+	f.conns = f.conns[:0]
+}
+
+// writePublish encodes om for this connection: QoS, retain flag, topic
+// alias, subscription identifiers, remaining expiry. session.mu is held.
+func (c *conn) writePublish(f *flusher, om *outMsg) writeResult {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closed {
+		return writeClosed
+	}
+	if om.qos == 0 && len(c.wbuf) >= c.s.opts.MaxQueuedBytes {
+		return writeDropped // slow consumer: QoS 0 goes first
+	}
+	m := om.m
+	p := packet.Publish{
+		Dup:      om.sent && om.qos > 0,
+		QoS:      om.qos,
+		Retain:   om.retain,
+		Topic:    m.Topic,
+		PacketID: om.pid,
+		Payload:  m.Payload,
+	}
+	if c.version == packet.Version5 {
+		if m.Properties != nil {
+			p.Properties = *m.Properties
+		}
+		if !m.expires.IsZero() {
+			p.Properties.MessageExpiry = m.remainingExpiry(time.Now())
+			p.Properties.Set(packet.PropMessageExpiry)
+		}
+		p.Properties.SubscriptionIDs = om.subIDs
+		c.outAliasLocked(&p)
+	}
+	start := len(c.wbuf)
+	if c.wbuf == nil {
+		c.wbuf = getBuf()
+	}
+	var err error
+	c.wbuf, err = packet.Append(c.wbuf, &p, c.version)
+	if err != nil || (c.maxOut > 0 && len(c.wbuf)-start > c.maxOut) {
+		// [MQTT-3.1.2-25]: never send more than the client's maximum
+		// packet size; the message is discarded as if delivered.
+		c.wbuf = c.wbuf[:start]
+		if p.Properties.TopicAlias != 0 && p.Topic != "" {
+			delete(c.outAliases, m.Topic)
+		}
+		return writeDropped
+	}
+	c.s.stats.msgSent(len(c.wbuf) - start)
+	if !c.flushPending {
+		c.flushPending = true
+		f.add(c)
+	}
+	return writeOK
+}
+
+// outAliasLocked assigns a topic alias towards a v5 client that allows
+// them [MQTT-3.3.2-8]: the first PUBLISH on a topic carries topic and
+// alias, the next ones the alias alone.
+func (c *conn) outAliasLocked(p *packet.Publish) {
+	if c.aliasMaxOut == 0 {
+		return
+	}
+	if a, ok := c.outAliases[p.Topic]; ok {
+		p.Topic = ""
+		p.Properties.TopicAlias = a
+		p.Properties.Set(packet.PropTopicAlias)
+		return
+	}
+	if len(c.outAliases) >= int(c.aliasMaxOut) {
+		return
+	}
+	if c.outAliases == nil {
+		c.outAliases = make(map[string]uint16)
+	}
+	a := uint16(len(c.outAliases) + 1)
+	c.outAliases[p.Topic] = a
+	p.Properties.TopicAlias = a
+	p.Properties.Set(packet.PropTopicAlias)
+}
+
+// flush writes the buffered output. It first tries a non-blocking write
+// from the calling goroutine; what the socket does not take at once goes to
+// a writer goroutine that lives only while there is output, so an idle
+// connection has no writer goroutine and no buffer.
+func (c *conn) flush() {
+	for range 2 {
+		c.wmu.Lock()
+		c.flushPending = false
+		if c.writing || c.closed || len(c.wbuf) == 0 {
+			c.wmu.Unlock()
+			return
+		}
+		c.writing = true
+		buf := c.wbuf
+		c.wbuf = nil
+		c.wmu.Unlock()
+
+		n, err := tryWrite(c.nc, c.rc, buf)
+		if err != nil {
+			putBuf(buf)
+			c.wmu.Lock()
+			c.writing = false
+			c.wmu.Unlock()
+			c.closeNet()
+			return
+		}
+		if n < len(buf) {
+			rest := buf[n:]
+			if !c.s.goFunc(func() { c.writeLoop(buf, rest) }) {
+				c.closeNet()
+			}
+			return
+		}
+		putBuf(buf)
+		c.wmu.Lock()
+		c.writing = false
+		c.wmu.Unlock()
+	}
+	// Still more: let a writer goroutine take over rather than keep the
+	// caller (perhaps another client's reader) busy.
+	c.wmu.Lock()
+	if c.writing || c.closed || len(c.wbuf) == 0 {
+		c.wmu.Unlock()
+		return
+	}
+	c.writing = true
+	buf := c.wbuf
+	c.wbuf = nil
+	c.wmu.Unlock()
+	if !c.s.goFunc(func() { c.writeLoop(buf, buf) }) {
+		c.closeNet()
+	}
+}
+
+// writeLoop writes rest (a tail of buf) with blocking writes bounded by
+// WriteTimeout, then whatever was queued meanwhile. It exits when the
+// buffer is empty or the connection fails.
+func (c *conn) writeLoop(buf, rest []byte) {
+	for {
+		c.nc.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout))
+		_, err := c.nc.Write(rest)
+		putBuf(buf)
+		c.wmu.Lock()
+		if err != nil || c.closed || len(c.wbuf) == 0 {
+			c.writing = false
+			c.wmu.Unlock()
+			if err != nil {
+				c.s.log.Debug("write failed", "client", c.clientID, "err", err)
+				c.closeNet()
+			}
+			return
+		}
+		buf = c.wbuf
+		rest = buf
+		c.wbuf = nil
+		c.wmu.Unlock()
+	}
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/edgemq/edgemq/broker"
+	"github.com/edgemq/edgemq/internal/config"
+	"github.com/edgemq/edgemq/internal/logging"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `usage: edgemq <command> [flags]
+
+commands:
+  run [--config FILE]    run the gateway; without FILE, the embedded defaults
+                         (MQTT on 127.0.0.1:1883, data in ./data)
+  check-config FILE      validate FILE and exit
+  version                print the version
+`
+
+// run dispatches a subcommand and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(ctx, args[1:], stderr)
+	case "check-config":
+		return cmdCheckConfig(args[1:], stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintf(stdout, "edgemq %s\n", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "edgemq: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}
+
+func cmdCheckConfig(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprint(stderr, "usage: edgemq check-config FILE\n")
+		return 2
+	}
+	if _, err := config.Load(args[0]); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: ok\n", args[0])
+	return 0
+}
+
+func cmdRun(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "configuration `file` (default: embedded defaults)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg := config.Default()
+	if *cfgPath != "" {
+		var err error
+		if cfg, err = config.Load(*cfgPath); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+	}
+	log, err := logging.New(stderr, cfg.Log.Level)
+	if err != nil {
+		fmt.Fprintln(stderr, "edgemq:", err)
+		return 1
+	}
+	if cfg.MemoryLimit > 0 {
+		debug.SetMemoryLimit(int64(cfg.MemoryLimit))
+	}
+	if err := serve(ctx, cfg, log); err != nil {
+		log.Error("edgemq stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// serve wires the packages together, runs until ctx is done, then shuts
+// down in reverse order.
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	srv, err := broker.New(brokerOptions(cfg, log.With("component", "broker")))
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	log.Info("edgemq started", "version", version, "gateway", cfg.Gateway.ID)
+	<-ctx.Done()
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, broker.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// brokerOptions maps the broker section of the configuration.
+func brokerOptions(cfg *config.Config, log *slog.Logger) broker.Options {
+	b := cfg.Broker
+	opts := broker.Options{
+		MaxConnections:    b.Limits.MaxConnections,
+		MaxPacketSize:     int(b.Limits.MaxPacketSize),
+		MaxKeepAlive:      time.Duration(b.Limits.MaxKeepAlive),
+		MaxInflight:       b.Limits.MaxInflight,
+		MaxQueuedMessages: b.Limits.MaxQueuedMessages,
+		ReceiveMaximum:    b.Limits.ReceiveMaximum,
+		SysInterval:       time.Duration(b.SysInterval),
+		Logger:            log,
+		Version:           version,
+	}
+	for _, l := range b.Listeners {
+		opts.Listeners = append(opts.Listeners, broker.Listener{
+			Name: l.Type + ":" + l.Address, Address: l.Address, AllowAnonymous: l.AllowAnonymous,
+		})
+	}
+	return opts
+}

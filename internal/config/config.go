@@ -1,0 +1,214 @@
+package config
+
+import (
+	_ "embed"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strings"
+)
+
+// Adding a section: add a field with a `yaml:"name"` tag to Config (or
+// to a section), using string, bool, integer, Size, Duration, *T for
+// "unset", []T for lists of entries and map[string]T; give the default
+// in default.yaml (documented there); add the checks that a value's type
+// cannot express to a validate method (validate.go); show it in
+// edgemq.example.yaml and add test cases. The decoder (decode.go) needs
+// no change: unknown keys, wrong types, duplicates and line numbers are
+// handled for every field.
+
+// Config is the whole configuration file.
+type Config struct {
+	Gateway     Gateway `yaml:"gateway"`
+	Broker      Broker  `yaml:"broker"`
+	Storage     Storage `yaml:"storage"`
+	Log         Log     `yaml:"log"`
+	MemoryLimit Size    `yaml:"memory_limit"` // becomes GOMEMLIMIT; 0 = unset
+
+	meta *meta // where the values came from, for messages
+}
+
+// meta records the file a Config was parsed from.
+type meta struct {
+	file  string
+	lines map[string]pos // key path -> position of its value
+}
+
+// pos is a position in a file.
+type pos struct{ line, col int }
+
+// Gateway identifies this gateway.
+type Gateway struct {
+	// ID is used in topics and client ids. Default: the host name.
+	ID string `yaml:"id"`
+}
+
+// Broker configures the MQTT broker.
+type Broker struct {
+	// Listeners default to one tcp listener on 127.0.0.1:1883. An empty
+	// list means no network listeners (in-process clients only).
+	Listeners []Listener `yaml:"listeners"`
+	Limits    Limits     `yaml:"limits"`
+	// SysInterval is how often $SYS topics are published; 0 disables
+	// them. Default 10s.
+	SysInterval Duration `yaml:"sys_interval"`
+}
+
+// Listener is one network endpoint of the broker.
+type Listener struct {
+	// Type is the transport: "tcp".
+	Type string `yaml:"type"`
+	// Address is host:port; an empty host means all interfaces.
+	Address string `yaml:"address"`
+	// AllowAnonymous says whether clients without a username may
+	// connect. nil means the broker's default: allowed on loopback
+	// listeners only.
+	AllowAnonymous *bool `yaml:"allow_anonymous"`
+}
+
+// Limits bound what clients may use.
+type Limits struct {
+	MaxConnections    int      `yaml:"max_connections"`     // default 2000, >= 1
+	MaxPacketSize     Size     `yaml:"max_packet_size"`     // default 256KiB, 16B..256MiB
+	MaxKeepAlive      Duration `yaml:"max_keep_alive"`      // default 0 = no cap; else 1s..65535s
+	MaxInflight       int      `yaml:"max_inflight"`        // default 32, 1..65535 (outbound QoS 1/2 window per client)
+	MaxQueuedMessages int      `yaml:"max_queued_messages"` // default 1000, >= 1
+	ReceiveMaximum    int      `yaml:"receive_maximum"`     // default 64, 1..65535 (inbound window granted to clients)
+}
+
+// Storage says where state is kept.
+type Storage struct {
+	Dir string `yaml:"dir"` // default "./data"
+}
+
+// Log configures logging.
+type Log struct {
+	Level string `yaml:"level"` // debug, info, warn or error; default info
+}
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// DefaultYAML returns the embedded default configuration file, which
+// documents every default.
+func DefaultYAML() []byte { return append([]byte(nil), defaultYAML...) }
+
+// MaxFileSize is the largest configuration file Parse and Load accept.
+const MaxFileSize = 1 << 20
+
+// hostname is os.Hostname, replaced in tests.
+var hostname = os.Hostname
+
+// Default returns the embedded default configuration (default.yaml),
+// which `edgemq run` uses when no file is given.
+func Default() *Config {
+	c, err := Parse("default.yaml", defaultYAML)
+	if err != nil {
+		panic("config: the embedded default.yaml is invalid: " + err.Error())
+	}
+	return c
+}
+
+// Load reads and parses the configuration file at path. Messages name
+// the file as path is written. A file that cannot be read gives the
+// error of the os package (check it with errors.Is(err, fs.ErrNotExist)).
+func Load(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// Parse parses a configuration file held in data and validates it.
+// Keys the file leaves out get their defaults; an empty file gives the
+// default configuration. name is the file name used in messages.
+//
+// The error lists every problem found (at most 20), ordered by line,
+// each an *Error such as
+//
+//	edgemq.yaml:12: broker.listeners[1].address: missing port
+func Parse(name string, data []byte) (*Config, error) {
+	if len(data) > MaxFileSize {
+		return nil, &Error{File: name, Msg: fmt.Sprintf("file is larger than %s", Size(MaxFileSize))}
+	}
+	c := &Config{}
+	base := newDecoder("default.yaml")
+	base.decodeDocument(defaultYAML, reflect.ValueOf(c).Elem())
+	if err := base.err(); err != nil {
+		panic("config: the embedded default.yaml is invalid: " + err.Error())
+	}
+
+	d := newDecoder(name)
+	d.decodeDocument(data, reflect.ValueOf(c).Elem())
+	c.fillDefaults()
+	c.meta = &meta{file: name, lines: d.lines}
+
+	v := newValidator(c.meta)
+	c.validate(v)
+	for _, e := range v.errs {
+		// A value that could not be decoded kept its default; do not
+		// report that default as a second problem.
+		if !relatedToAny(e.Path, d.errPaths) {
+			d.add(e)
+		}
+	}
+	if err := d.err(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// fillDefaults sets the defaults that default.yaml cannot hold.
+func (c *Config) fillDefaults() {
+	if c.Gateway.ID == "" {
+		c.Gateway.ID = defaultGatewayID()
+	}
+}
+
+// defaultGatewayID is the host name with characters that an ID cannot
+// hold replaced by '-', or "edgemq" without a usable host name.
+func defaultGatewayID() string {
+	h, err := hostname()
+	if err != nil {
+		return "edgemq"
+	}
+	id := strings.Map(func(r rune) rune {
+		if validIDRune(r) {
+			return r
+		}
+		return '-'
+	}, h)
+	if len(id) > maxIDLen {
+		id = id[:maxIDLen]
+	}
+	if strings.Trim(id, "-") == "" {
+		return "edgemq"
+	}
+	return id
+}
+
+// relatedToAny reports whether path is one of paths, inside one, or
+// contains one.
+func relatedToAny(path string, paths map[string]bool) bool {
+	for p := range paths {
+		if isPrefixPath(p, path) || isPrefixPath(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// isPrefixPath reports whether path a is b or an ancestor of b.
+func isPrefixPath(a, b string) bool {
+	if a == "" || !strings.HasPrefix(b, a) {
+		return a == "" && b == ""
+	}
+	return len(a) == len(b) || b[len(a)] == '.' || b[len(a)] == '['
+}

@@ -1,0 +1,314 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Validate checks what the types of the fields cannot express: ranges,
+// known names, addresses and combinations of fields. Parse and Load
+// call it; call it again after changing a Config in code. Messages name
+// the key path, and the file and line when c came from a file.
+func (c *Config) Validate() error {
+	v := newValidator(c.meta)
+	c.validate(v)
+	return v.err()
+}
+
+func (c *Config) validate(v *validator) {
+	c.Gateway.validate(v, "gateway")
+	c.Broker.validate(v, "broker")
+	c.Storage.validate(v, "storage")
+	c.Log.validate(v, "log")
+	switch {
+	case c.MemoryLimit < 0:
+		v.errorf("memory_limit", "must not be negative, got %s", c.MemoryLimit)
+	case c.MemoryLimit != 0 && c.MemoryLimit < minMemoryLimit:
+		v.errorf("memory_limit", "must be 0 (unset) or at least %s, got %s%s", minMemoryLimit, c.MemoryLimit, bytesHint(c.MemoryLimit))
+	}
+}
+
+// minMemoryLimit is the smallest memory_limit: less cannot run the
+// gateway, and is most likely a forgotten unit.
+const minMemoryLimit = 16 * MiB
+
+func bytesHint(s Size) string {
+	if s < KiB {
+		return " (a size without a unit is in bytes)"
+	}
+	return ""
+}
+
+const maxIDLen = 64
+
+func validIDRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-'
+}
+
+func (g *Gateway) validate(v *validator, path string) {
+	p := path + ".id"
+	switch {
+	case g.ID == "":
+		v.errorf(p, "must not be empty")
+	case len(g.ID) > maxIDLen:
+		v.errorf(p, "must be at most %d characters, got %d", maxIDLen, len(g.ID))
+	default:
+		for _, r := range g.ID {
+			if !validIDRune(r) {
+				v.errorf(p, "invalid character %q; use letters, digits, '.', '_' and '-'", r)
+				break
+			}
+		}
+	}
+}
+
+// listenerTypes are the listener types this version knows.
+var listenerTypes = []string{"tcp"}
+
+func (b *Broker) validate(v *validator, path string) {
+	type bound struct {
+		path, addr, host string
+		port             int
+	}
+	var bounds []bound
+	for i := range b.Listeners {
+		p := fmt.Sprintf("%s.listeners[%d]", path, i)
+		host, port, ok := b.Listeners[i].validate(v, p)
+		if !ok || port == 0 {
+			continue
+		}
+		for _, o := range bounds {
+			if o.port == port && hostsOverlap(o.host, host) {
+				v.errorf(p+".address", "port %d is already used by %s (%q)", port, o.path, o.addr)
+				break
+			}
+		}
+		bounds = append(bounds, bound{p, b.Listeners[i].Address, host, port})
+	}
+	b.Limits.validate(v, path+".limits")
+	if d := b.SysInterval; d != 0 && d < Duration(time.Second) {
+		v.errorf(path+".sys_interval", "must be 0 (disabled) or at least 1s, got %s", d)
+	}
+}
+
+// hostsOverlap reports whether listening on a and on b with the same
+// port would collide.
+func hostsOverlap(a, b string) bool {
+	if strings.EqualFold(a, b) {
+		return true
+	}
+	if a == "" || b == "" { // all interfaces, IPv4 and IPv6
+		return true
+	}
+	ia, errA := netip.ParseAddr(a)
+	ib, errB := netip.ParseAddr(b)
+	if errA != nil || errB != nil {
+		return false
+	}
+	ia, ib = ia.Unmap(), ib.Unmap()
+	if ia == ib {
+		return true
+	}
+	if ia.Is6() && ia.IsUnspecified() || ib.Is6() && ib.IsUnspecified() {
+		return true // "::" listens on IPv4 too
+	}
+	if ia.Is4() && ib.Is4() && (ia.IsUnspecified() || ib.IsUnspecified()) {
+		return true
+	}
+	return false
+}
+
+// validate checks l and returns its host and port; ok is false if the
+// address is invalid.
+func (l *Listener) validate(v *validator, path string) (host string, port int, ok bool) {
+	switch {
+	case l.Type == "":
+		v.errorf(path+".type", "missing; known types: %s", strings.Join(listenerTypes, ", "))
+	case !contains(listenerTypes, l.Type):
+		v.errorf(path+".type", "unknown type %q%s; known types: %s", l.Type, didYouMean(l.Type, listenerTypes), strings.Join(listenerTypes, ", "))
+	}
+	return checkAddress(v, path+".address", l.Address)
+}
+
+// checkAddress checks a host:port address to listen on.
+func checkAddress(v *validator, path, addr string) (string, int, bool) {
+	if addr == "" {
+		v.errorf(path, "missing; want host:port, e.g. %q", "127.0.0.1:1883")
+		return "", 0, false
+	}
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		msg := err.Error()
+		if ae, ok := err.(*net.AddrError); ok {
+			msg = ae.Err
+		}
+		switch {
+		case msg == "missing port in address":
+			v.errorf(path, "missing port")
+		case msg == "too many colons in address":
+			v.errorf(path, "invalid address %s: too many colons (write an IPv6 address in brackets, e.g. %q)", quote(addr), "[::1]:1883")
+		default:
+			v.errorf(path, "invalid address %s: %s", quote(addr), msg)
+		}
+		return "", 0, false
+	}
+	if portStr == "" {
+		v.errorf(path, "missing port")
+		return "", 0, false
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port < 0 || port > 65535 || strings.TrimLeft(portStr, "0123456789") != "" {
+		v.errorf(path, "invalid port %s (want 0..65535)", quote(portStr))
+		return "", 0, false
+	}
+	if host != "" && !validHost(host) {
+		v.errorf(path, "invalid host %s (want an IP address or a host name)", quote(host))
+		return "", 0, false
+	}
+	return host, port, true
+}
+
+func validHost(h string) bool {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return true
+	}
+	if len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (l *Limits) validate(v *validator, path string) {
+	v.atLeast(path+".max_connections", l.MaxConnections, 1)
+	v.sizeBetween(path+".max_packet_size", l.MaxPacketSize, 16*Byte, 256*MiB)
+	if k := l.MaxKeepAlive; k != 0 {
+		switch {
+		case k < Duration(time.Second) || k > Duration(65535*time.Second):
+			v.errorf(path+".max_keep_alive", "must be 0 (no cap) or between 1s and 65535s, got %s", k)
+		case k%Duration(time.Second) != 0:
+			v.errorf(path+".max_keep_alive", "must be a whole number of seconds, got %s", k)
+		}
+	}
+	v.between(path+".max_inflight", l.MaxInflight, 1, 65535)
+	v.atLeast(path+".max_queued_messages", l.MaxQueuedMessages, 1)
+	v.between(path+".receive_maximum", l.ReceiveMaximum, 1, 65535)
+}
+
+func (s *Storage) validate(v *validator, path string) {
+	if strings.TrimSpace(s.Dir) == "" {
+		v.errorf(path+".dir", "must not be empty")
+	}
+}
+
+var logLevels = []string{"debug", "info", "warn", "error"}
+
+func (l *Log) validate(v *validator, path string) {
+	if !contains(logLevels, l.Level) {
+		v.errorf(path+".level", "unknown level %q%s; known levels: %s", l.Level, didYouMean(l.Level, logLevels), strings.Join(logLevels, ", "))
+	}
+}
+
+// SlogLevel returns the level as a slog.Level (info if it is unknown).
+func (l Log) SlogLevel() slog.Level {
+	switch l.Level {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func didYouMean(s string, candidates []string) string {
+	if c := suggest(s, candidates); c != "" {
+		return fmt.Sprintf(" (did you mean %q?)", c)
+	}
+	return ""
+}
+
+// validator collects problems found by the validate methods.
+type validator struct {
+	errorList
+	lines map[string]pos
+}
+
+func newValidator(m *meta) *validator {
+	if m == nil {
+		return &validator{}
+	}
+	return &validator{errorList: errorList{file: m.file}, lines: m.lines}
+}
+
+// errorf reports a problem with the value at path, on the line of that
+// value or, if the file does not have it, of the nearest enclosing one.
+func (v *validator) errorf(path, format string, args ...any) {
+	p := v.posOf(path)
+	v.addf(p.line, p.col, path, format, args...)
+}
+
+func (v *validator) posOf(path string) pos {
+	for path != "" {
+		if p, ok := v.lines[path]; ok {
+			return p
+		}
+		path = parentPath(path)
+	}
+	return pos{}
+}
+
+// parentPath strips the last ".key" or "[i]" from path.
+func parentPath(path string) string {
+	if strings.HasSuffix(path, "]") {
+		if i := strings.LastIndexByte(path, '['); i >= 0 {
+			return path[:i]
+		}
+	}
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return path[:i]
+	}
+	return ""
+}
+
+func (v *validator) atLeast(path string, got, lo int) {
+	if got < lo {
+		v.errorf(path, "must be at least %d, got %d", lo, got)
+	}
+}
+
+func (v *validator) between(path string, got, lo, hi int) {
+	if got < lo || got > hi {
+		v.errorf(path, "must be between %d and %d, got %d", lo, hi, got)
+	}
+}
+
+func (v *validator) sizeBetween(path string, got, lo, hi Size) {
+	if got < lo || got > hi {
+		v.errorf(path, "must be between %s and %s, got %s%s", lo, hi, got, bytesHint(got))
+	}
+}
