@@ -11,9 +11,6 @@ import (
 	"github.com/edgemq/edgemq/broker/topic"
 )
 
-// errRefused ends a connection whose CONNECT was refused with a CONNACK.
-var errRefused = errors.New("broker: connection refused")
-
 // allowAnonymous tells whether the listener at local accepts clients
 // without credentials.
 func (s *Server) allowAnonymous(local net.Addr) bool {

@@ -48,24 +48,6 @@ func (c *conn) appendLocked(p packet.Packet) (flush bool, err error) {
 	return true, nil
 }
 
-// writePacket queues p and flushes at once; for control packets.
-func (c *conn) writePacket(p packet.Packet) {
-	c.wmu.Lock()
-	if c.closed {
-		c.wmu.Unlock()
-		return
-	}
-	flush, err := c.appendLocked(p)
-	c.wmu.Unlock()
-	if err != nil {
-		c.s.log.Warn("encode failed", "client", c.clientID, "type", p.Type(), "err", err)
-		return
-	}
-	if flush {
-		c.flush()
-	}
-}
-
 // queuePacket queues p; f flushes it at the end of the caller's batch.
 // session.mu may be held.
 func (c *conn) queuePacket(f *flusher, p packet.Packet) {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -86,24 +87,33 @@ func WriteJSON(path string, r JSONReport) error {
 	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
-// fmtNum formats a measurement with a precision that suits its size.
-func fmtNum(v float64) string {
+// decimals returns how many decimals suit a value of v's size; integral
+// values get none.
+func decimals(v float64) int {
 	a := math.Abs(v)
 	switch {
-	case math.IsInf(v, 0) || math.IsNaN(v):
-		return fmt.Sprint(v)
 	case v == math.Trunc(v) || a >= 100:
-		return fmt.Sprintf("%.0f", v)
+		return 0
 	case a >= 10:
-		return fmt.Sprintf("%.1f", v)
+		return 1
 	case a >= 1:
-		return fmt.Sprintf("%.2f", v)
+		return 2
 	default:
-		return fmt.Sprintf("%.3f", v)
+		return 3
 	}
 }
 
-// fmtSummary renders "median (min–max)"; "-" when there is no value.
+// fmtNum formats a measurement with a precision that suits its size.
+func fmtNum(v float64) string {
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		return fmt.Sprint(v)
+	}
+	return strconv.FormatFloat(v, 'f', decimals(v), 64)
+}
+
+// fmtSummary renders "median (min–max)", all three with the precision
+// that suits the median (none if all are integral); "-" when there is no
+// value.
 func fmtSummary(s Summary) string {
 	switch s.N {
 	case 0:
@@ -111,7 +121,15 @@ func fmtSummary(s Summary) string {
 	case 1:
 		return fmtNum(s.Median)
 	}
-	return fmt.Sprintf("%s (%s–%s)", fmtNum(s.Median), fmtNum(s.Min), fmtNum(s.Max))
+	d := decimals(s.Median)
+	if s.Median == math.Trunc(s.Median) && (s.Min != math.Trunc(s.Min) || s.Max != math.Trunc(s.Max)) {
+		d = max(decimals(s.Min), decimals(s.Max), 1)
+		if math.Abs(s.Median) >= 100 {
+			d = 0
+		}
+	}
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', d, 64) }
+	return fmt.Sprintf("%s (%s–%s)", f(s.Median), f(s.Min), f(s.Max))
 }
 
 // fmtRatio renders a/b of two medians.
