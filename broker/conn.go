@@ -53,19 +53,38 @@ func newConn(s *Server, nc net.Conn) *conn {
 	return &conn{s: s, nc: nc, rc: rawConnOf(nc)}
 }
 
-// serve runs the read loop: it reads what the socket has, handles every
-// whole packet, flushes the output of the batch, and repeats. It returns
-// when the client disconnects, breaks the protocol, times out, or the
-// server shuts down.
+// serve runs the handshake, then hands the connection to a fresh
+// goroutine for the read loop: the handshake's deep call chain grows the
+// stack, and a new goroutine starts small, which is what an idle
+// connection keeps.
 func (c *conn) serve() {
-	defer c.finish()
 	c.allowAnon = c.s.allowAnonymous(c.nc.LocalAddr())
 	c.nc.SetReadDeadline(time.Now().Add(c.s.opts.ConnectTimeout))
+	if !c.readLoop(true) {
+		c.finish()
+		return
+	}
+	// Exits when the connection ends; finish runs there.
+	if !c.s.goFunc(c.loop) {
+		c.finish()
+	}
+}
+
+func (c *conn) loop() {
+	defer c.finish()
+	c.readLoop(false)
+}
+
+// readLoop reads what the socket has, handles every whole packet, flushes
+// the output of the batch, and repeats. It returns false when the client
+// disconnects, breaks the protocol, times out, or the server shuts down;
+// with handshake set it returns true as soon as the client is connected.
+func (c *conn) readLoop(handshake bool) bool {
 	for {
 		n, err := readInto(c.nc, c.rc, c.readBuf, c.idle)
 		if err != nil {
 			c.s.log.Debug("read ended", "client", c.clientID, "remote", c.nc.RemoteAddr().String(), "err", err)
-			return
+			return false
 		}
 		c.rlen += n
 		c.s.stats.bytesIn.Add(uint64(n))
@@ -73,16 +92,19 @@ func (c *conn) serve() {
 		c.f.flush()
 		if err != nil {
 			c.fail(err)
-			return
+			return false
 		}
 		if c.stop {
-			return
+			return false
 		}
 		if c.keepAlive > 0 {
 			// [MQTT-3.1.2-24]: one and a half keep alive periods.
 			c.nc.SetReadDeadline(time.Now().Add(c.keepAlive * 3 / 2))
 		} else if c.connected {
 			c.nc.SetReadDeadline(time.Time{})
+		}
+		if handshake && c.connected {
+			return true
 		}
 	}
 }
