@@ -33,8 +33,9 @@ type conn struct {
 	inAliases map[uint16]string
 	f         flusher
 	connected bool
-	stop      bool // serve returns after this batch
-	graceful  bool // DISCONNECT received: no will (unless reason 0x04)
+	stop      bool      // serve returns after this batch
+	graceful  bool      // DISCONNECT received: no will (unless reason 0x04)
+	armed     time.Time // when the keep alive deadline was last set
 
 	// Publishes waiting for durable subscribers, in arrival order.
 	ackMu sync.Mutex
@@ -97,15 +98,28 @@ func (c *conn) readLoop(handshake bool) bool {
 		if c.stop {
 			return false
 		}
-		if c.keepAlive > 0 {
-			// [MQTT-3.1.2-24]: one and a half keep alive periods.
-			c.nc.SetReadDeadline(time.Now().Add(c.keepAlive * 3 / 2))
-		} else if c.connected {
-			c.nc.SetReadDeadline(time.Time{})
-		}
 		if handshake && c.connected {
+			c.armKeepAlive(time.Now(), true)
 			return true
 		}
+		c.armKeepAlive(time.Now(), false)
+	}
+}
+
+// armKeepAlive sets the read deadline to one and a half keep alive
+// periods from now [MQTT-3.1.2-24]. Re-arming costs a timer update, so a
+// busy connection re-arms only when 1% of the period has passed since the
+// last time: the deadline stays at least 1.49 periods after the last packet.
+func (c *conn) armKeepAlive(now time.Time, force bool) {
+	if c.keepAlive == 0 {
+		if force {
+			c.nc.SetReadDeadline(time.Time{})
+		}
+		return
+	}
+	if force || now.Sub(c.armed) >= c.keepAlive/100 {
+		c.armed = now
+		c.nc.SetReadDeadline(now.Add(c.keepAlive * 3 / 2))
 	}
 }
 

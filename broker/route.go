@@ -68,7 +68,7 @@ func (s *Server) deliverTo(f *flusher, ss *session, m *Message, es []topic.Entry
 		}
 		return
 	}
-	var om *outMsg
+	var om outMsg
 	for _, e := range es {
 		sub := e.Value
 		if sub.noLocal && m.ClientID == ss.id {
@@ -78,7 +78,7 @@ func (s *Server) deliverTo(f *flusher, ss *session, m *Message, es []topic.Entry
 			ss.deliver(f, newOutMsg(m, sub))
 			continue
 		}
-		if om == nil {
+		if om.m == nil {
 			om = newOutMsg(m, sub)
 			continue
 		}
@@ -88,13 +88,13 @@ func (s *Server) deliverTo(f *flusher, ss *session, m *Message, es []topic.Entry
 			om.subIDs = append(om.subIDs, sub.id)
 		}
 	}
-	if om != nil {
+	if om.m != nil {
 		ss.deliver(f, om)
 	}
 }
 
-func newOutMsg(m *Message, sub subscription) *outMsg {
-	om := &outMsg{m: m, qos: min(m.QoS, sub.qos), retain: sub.rap && m.Retain}
+func newOutMsg(m *Message, sub subscription) outMsg {
+	om := outMsg{m: m, qos: min(m.QoS, sub.qos), retain: sub.rap && m.Retain}
 	if sub.id != 0 {
 		om.subIDs = []uint32{sub.id}
 	}
@@ -179,7 +179,7 @@ func (s *Server) sendRetained(f *flusher, ss *session, so packet.SubOptions, sub
 			ss.inproc.route(m, subscription{filter: so.Filter, qos: so.QoS}, nil)
 			continue
 		}
-		om := &outMsg{m: m, qos: min(m.QoS, so.QoS), retain: true}
+		om := outMsg{m: m, qos: min(m.QoS, so.QoS), retain: true}
 		if subID != 0 {
 			om.subIDs = []uint32{subID}
 		}

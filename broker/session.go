@@ -85,7 +85,10 @@ func (ss *session) stopTimersLocked() {
 
 // deliver queues or sends om to the session; f collects the connection to
 // flush.
-func (ss *session) deliver(f *flusher, om *outMsg) {
+//
+// om is taken by value so that a QoS 0 message sent at once, the common
+// case, costs no allocation; it is copied to the heap only to be kept.
+func (ss *session) deliver(f *flusher, om outMsg) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if ss.ended {
@@ -94,16 +97,25 @@ func (ss *session) deliver(f *flusher, om *outMsg) {
 	c := ss.conn
 	if c == nil {
 		if om.qos > 0 { // QoS 0 is not queued for offline clients
-			ss.enqueueLocked(om)
+			ss.enqueueLocked(om.onHeap())
 		}
 		return
 	}
 	if ss.pending.len() == 0 && (om.qos == 0 || len(ss.inflight) < ss.window) {
-		ss.sendLocked(f, c, om)
+		if om.qos == 0 {
+			if c.writePublish(f, &om) == writeDropped {
+				ss.s.stats.dropped.Add(1)
+			}
+			return
+		}
+		ss.sendLocked(f, c, om.onHeap())
 		return
 	}
-	ss.enqueueLocked(om)
+	ss.enqueueLocked(om.onHeap())
 }
+
+// onHeap returns a heap copy of om, for the queues and the window.
+func (om outMsg) onHeap() *outMsg { return &om }
 
 // enqueueLocked adds om to the bounded pending queue. When the queue is
 // full, QoS 0 goes first: a new QoS 0 message is dropped, and a new QoS 1/2
