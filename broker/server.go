@@ -19,9 +19,8 @@ var ErrServerClosed = errors.New("broker: server closed")
 // Server is an MQTT broker. Create it with New, start its listeners with
 // Start (or Serve), stop it with Shutdown.
 //
-// Lock order: Server.mu, then session.mu, then conn.wmu. The topic tree and
-// the retained index have their own locks and are never held while taking
-// another lock.
+// Lock order (see the package documentation): Server.mu before session.mu,
+// conn.ackMu before session.mu, session.mu before conn.wmu.
 type Server struct {
 	opts Options
 	log  *slog.Logger

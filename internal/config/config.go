@@ -33,6 +33,7 @@ type Config struct {
 type meta struct {
 	file  string
 	lines map[string]pos // key path -> position of its value
+	keys  map[string]pos // key path -> position of its key
 }
 
 // pos is a position in a file.
@@ -148,8 +149,13 @@ func Parse(name string, data []byte) (*Config, error) {
 	d := newDecoder(name)
 	d.decodeDocument(data, reflect.ValueOf(c).Elem())
 	c.fillDefaults()
-	c.meta = &meta{file: name, lines: d.lines}
+	c.meta = &meta{file: name, lines: d.lines, keys: d.keys}
 
+	if d.budget < 0 {
+		// Decoding stopped part way: validating what it left would only
+		// add noise.
+		return nil, d.err()
+	}
 	v := newValidator(c.meta)
 	c.validate(v)
 	for _, e := range v.errs {

@@ -43,6 +43,8 @@ const maxAliasNodes = 10000
 type decoder struct {
 	errorList
 	lines      map[string]pos      // key path -> position of its value
+	keys       map[string]pos      // key path -> position of its key
+	outerAlias *yaml.Node          // the outermost alias being expanded
 	expanding  map[*yaml.Node]bool // anchors being expanded (cycle check)
 	aliasDepth int                 // >0 while inside an alias
 	budget     int                 // nodes left to visit through aliases
@@ -53,6 +55,7 @@ func newDecoder(file string) *decoder {
 	return &decoder{
 		errorList: errorList{file: file},
 		lines:     make(map[string]pos),
+		keys:      make(map[string]pos),
 		expanding: make(map[*yaml.Node]bool),
 		budget:    maxAliasNodes,
 		errPaths:  make(map[string]bool),
@@ -211,7 +214,8 @@ func (d *decoder) spend(n *yaml.Node, path string) bool {
 	}
 	d.budget--
 	if d.budget == -1 {
-		d.errorf(n, path, "aliases expand to more than %d values; write the configuration out", maxAliasNodes)
+		// Report where the expansion started, not where it ran out.
+		d.errorf(d.outerAlias, path, "aliases expand to more than %d values; write the configuration out", maxAliasNodes)
 	}
 	return d.budget >= 0
 }
@@ -229,6 +233,9 @@ func (d *decoder) decodeAlias(n *yaml.Node, path string, f func(*yaml.Node)) {
 		return
 	}
 	d.expanding[target] = true
+	if d.aliasDepth == 0 {
+		d.outerAlias = n
+	}
 	d.aliasDepth++
 	f(target)
 	d.aliasDepth--
@@ -459,6 +466,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 			}
 			continue
 		}
+		d.keys[kp] = pos{p.key.Line, p.key.Column}
 		d.decode(p.val, v.FieldByIndex(index), kp)
 	}
 }
@@ -476,7 +484,9 @@ func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
 	m := reflect.MakeMapWithSize(t, len(pairs))
 	for _, p := range pairs {
 		elem := reflect.New(t.Elem()).Elem()
-		d.decode(p.val, elem, keyPath(path, p.name))
+		kp := keyPath(path, p.name)
+		d.keys[kp] = pos{p.key.Line, p.key.Column}
+		d.decode(p.val, elem, kp)
 		m.SetMapIndex(reflect.ValueOf(p.name).Convert(t.Key()), elem)
 	}
 	v.Set(m)
@@ -590,8 +600,10 @@ func suggest(name string, candidates []string) string {
 	return best
 }
 
+var keySeparators = strings.NewReplacer("_", "", "-", "", " ", "")
+
 func normalizeKey(s string) string {
-	return strings.ToLower(strings.NewReplacer("_", "", "-", "", " ", "").Replace(s))
+	return strings.ToLower(keySeparators.Replace(s))
 }
 
 func levenshtein(a, b string) int {

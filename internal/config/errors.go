@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // ErrInvalid matches every *Error with errors.Is: a configuration was
@@ -166,6 +169,7 @@ var parserProblems = map[string]bool{
 // positionless are YAML errors that do not come with a position.
 var positionless = []string{
 	"unknown anchor ",
+	"the YAML parser failed",
 	"attempted to go past the end of stream",
 	"document contains excessive aliasing",
 	"invalid leading UTF-8 octet",
@@ -194,7 +198,13 @@ func syntaxError(file string, data []byte, err error) *Error {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
 		if parserProblems[msg] {
+			// The parser names the line where the enclosing mapping or
+			// list starts, 0-based; the line where it went wrong is
+			// more use.
 			line++
+			if l := problemLine(data, msg); l > 0 {
+				line = l
+			}
 		}
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
@@ -211,6 +221,61 @@ func syntaxError(file string, data []byte, err error) *Error {
 		}
 	}
 	return &Error{File: file, Line: line, Msg: "syntax error: " + msg}
+}
+
+// problemLine returns the first line at which the YAML parser reports
+// problem msg: the smallest number of leading lines of data that give
+// it. It returns 0 if data as a whole does not give it.
+func problemLine(data []byte, msg string) int {
+	var ends []int
+	for i, b := range data {
+		if b == '\n' {
+			ends = append(ends, i+1)
+		}
+	}
+	if len(ends) == 0 || ends[len(ends)-1] != len(data) {
+		ends = append(ends, len(data))
+	}
+	gives := func(lines int) bool {
+		err := parseYAML(data[:ends[lines-1]])
+		if err == nil {
+			return false
+		}
+		text := strings.TrimPrefix(err.Error(), "yaml: ")
+		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+			text = m[2]
+		}
+		return text == msg
+	}
+	lo, hi := 0, len(ends) // lo lines do not give msg, hi lines do
+	if !gives(hi) {
+		return 0
+	}
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if gives(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi
+}
+
+// parseYAML parses the first two documents of data and returns the
+// first error.
+func parseYAML(data []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for range 2 {
+		var n yaml.Node
+		if err := decodeYAML(dec, &n); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // aliasLine finds the line of the first alias *name in data, or 0.
@@ -231,8 +296,10 @@ func aliasLine(data []byte, name string) int {
 }
 
 // checkText reports the first byte sequence that is not allowed in a
-// YAML file: invalid UTF-8 and control characters. The YAML library
-// rejects these too, but without saying where.
+// configuration file: invalid UTF-8 and control characters, which the
+// YAML library rejects without saying where, and line breaks other than
+// LF and CR LF, which the YAML library counts as lines but editors do
+// not (so that every line number means the same to both).
 func checkText(file string, data []byte) *Error {
 	line, col := 1, 1
 	for i := 0; i < len(data); {
@@ -243,10 +310,12 @@ func checkText(file string, data []byte) *Error {
 		case r == '\n':
 			line++
 			col = 0
+		case r == '\r' && (i+1 == len(data) || data[i+1] != '\n'):
+			return &Error{File: file, Line: line, Msg: fmt.Sprintf("carriage return without a line feed in column %d; save the file with LF or CR LF line ends", col)}
 		case r == '\t' || r == '\r':
 		case r == 0xFEFF && i == 0: // byte order mark
-		case r < 0x20 || r == 0x7F || (r >= 0x80 && r < 0xA0 && r != 0x85) ||
-			r == 0xFEFF || r == 0xFFFE || r == 0xFFFF:
+		case r < 0x20 || r == 0x7F || (r >= 0x80 && r < 0xA0) ||
+			r == 0x2028 || r == 0x2029 || r == 0xFEFF || r == 0xFFFE || r == 0xFFFF:
 			return &Error{File: file, Line: line, Msg: fmt.Sprintf("character %U in column %d is not allowed in a YAML file", r, col)}
 		}
 		i += size

@@ -210,8 +210,11 @@ func (l *Limits) validate(v *validator, path string) {
 }
 
 func (s *Storage) validate(v *validator, path string) {
-	if strings.TrimSpace(s.Dir) == "" {
+	switch {
+	case strings.TrimSpace(s.Dir) == "":
 		v.errorf(path+".dir", "must not be empty")
+	case strings.ContainsRune(s.Dir, 0):
+		v.errorf(path+".dir", "must not contain a NUL character")
 	}
 }
 
@@ -256,28 +259,35 @@ func didYouMean(s string, candidates []string) string {
 type validator struct {
 	errorList
 	lines map[string]pos
+	keys  map[string]pos
 }
 
 func newValidator(m *meta) *validator {
 	if m == nil {
 		return &validator{}
 	}
-	return &validator{errorList: errorList{file: m.file}, lines: m.lines}
+	return &validator{errorList: errorList{file: m.file}, lines: m.lines, keys: m.keys}
 }
 
 // errorf reports a problem with the value at path, on the line of that
-// value or, if the file does not have it, of the nearest enclosing one.
+// value or, if the file does not have it, of the key (or list item) of
+// the nearest enclosing value that it has.
 func (v *validator) errorf(path, format string, args ...any) {
 	p := v.posOf(path)
 	v.addf(p.line, p.col, path, format, args...)
 }
 
 func (v *validator) posOf(path string) pos {
-	for path != "" {
+	if p, ok := v.lines[path]; ok {
+		return p
+	}
+	for path = parentPath(path); path != ""; path = parentPath(path) {
+		if p, ok := v.keys[path]; ok {
+			return p
+		}
 		if p, ok := v.lines[path]; ok {
 			return p
 		}
-		path = parentPath(path)
 	}
 	return pos{}
 }
