@@ -181,7 +181,7 @@ func (e *encoder) write(dst []byte, p Packet) []byte {
 // encoding the decoder would refuse: strings over 65535 bytes, a remaining
 // length over MaxRemaining (code PacketTooLarge), a property or reason code
 // the packet may not carry, a missing packet identifier, and so on. It does
-// not check that strings are well-formed UTF-8.
+// not check that strings are well-formed UTF-8. p must not be a nil pointer.
 func Append(dst []byte, p Packet, version byte) ([]byte, error) {
 	e := encoder{version: version}
 	if err := e.plan(p); err != nil {
@@ -231,24 +231,34 @@ func Read(r io.Reader, maxSize int, version byte) (Packet, error) {
 
 // readFixedHeader reads a fixed header from r one byte at a time.
 func readFixedHeader(r io.Reader) (FixedHeader, int, error) {
+	br, ok := r.(io.ByteReader)
+	if !ok {
+		br = &byteReader{r: r}
+	}
 	var buf [MaxHeaderSize]byte
-	br, _ := r.(io.ByteReader)
 	for n := 0; ; n++ {
-		var err error
-		if br != nil {
-			buf[n], err = br.ReadByte()
-		} else {
-			_, err = io.ReadFull(r, buf[n:n+1])
-		}
+		c, err := br.ReadByte()
 		if err != nil {
 			if err == io.EOF && n > 0 {
 				err = io.ErrUnexpectedEOF
 			}
 			return FixedHeader{}, 0, err
 		}
+		buf[n] = c
 		fh, size, err := DecodeFixedHeader(buf[:n+1])
 		if err != ErrIncomplete {
 			return fh, size, err
 		}
 	}
+}
+
+// byteReader reads single bytes from a reader that has no ReadByte.
+type byteReader struct {
+	r io.Reader
+	b [1]byte
+}
+
+func (b *byteReader) ReadByte() (byte, error) {
+	_, err := io.ReadFull(b.r, b.b[:])
+	return b.b[0], err
 }

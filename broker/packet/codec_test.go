@@ -51,6 +51,9 @@ func TestDecode(t *testing.T) {
 			if diff := cmp.Diff(tc.pkt, got, cmpOpts); diff != "" {
 				t.Errorf("decode mismatch (-want +got):\n%s", diff)
 			}
+			if typ := Type(tc.raw[0] >> 4); got.Type() != typ {
+				t.Errorf("Type() = %v, want %v", got.Type(), typ)
+			}
 		})
 	}
 }
@@ -400,6 +403,18 @@ func TestAppendErrors(t *testing.T) {
 		{"UNSUBSCRIBE empty", &Unsubscribe{PacketID: 1}, Version5, ErrProtocol},
 		{"UNSUBACK empty", &Unsuback{PacketID: 1}, Version5, ErrProtocol},
 		{"DISCONNECT bad code", &Disconnect{ReasonCode: GrantedQoS1}, Version5, ErrProtocol},
+		{"SUBSCRIBE packet id 0", &Subscribe{Subscriptions: []SubOptions{{Filter: "a"}}}, Version5, ErrProtocol},
+		{"SUBSCRIBE filter too long", &Subscribe{PacketID: 1, Subscriptions: []SubOptions{{Filter: long}}}, Version5, ErrMalformed},
+		{"SUBACK packet id 0", &Suback{ReasonCodes: []ReasonCode{Success}}, Version5, ErrProtocol},
+		{"UNSUBSCRIBE packet id 0", &Unsubscribe{Filters: []string{"a"}}, Version311, ErrProtocol},
+		{"UNSUBSCRIBE filter too long", &Unsubscribe{PacketID: 1, Filters: []string{long}}, Version311, ErrMalformed},
+		{"UNSUBACK packet id 0", &Unsuback{}, Version311, ErrProtocol},
+		{"UNSUBACK bad code", &Unsuback{PacketID: 1, ReasonCodes: []ReasonCode{GrantedQoS1}}, Version5, ErrProtocol},
+		{"CONNECT will property not allowed", &Connect{WillFlag: true, WillTopic: "w",
+			WillProperties: pset(Properties{}, PropSessionExpiry)}, Version5, ErrMalformed},
+		{"CONNECT password too long", &Connect{UsernameFlag: true, PasswordFlag: true, Password: []byte(long)}, Version311, ErrMalformed},
+		{"CONNACK property not allowed", &Connack{Properties: pset(Properties{}, PropTopicAlias)}, Version5, ErrMalformed},
+		{"PUBACK property not allowed", &Ack{Kind: PUBACK, PacketID: 1, Properties: pset(Properties{}, PropContentType)}, Version5, ErrMalformed},
 	}
 	for _, tt := range tests {
 		dst := []byte("keep")
@@ -505,6 +520,21 @@ func TestValidReasonCode(t *testing.T) {
 		if got := ValidReasonCode(tt.t, tt.code, tt.version); got != tt.want {
 			t.Errorf("ValidReasonCode(%v, 0x%02X, %d) = %v, want %v", tt.t, byte(tt.code), tt.version, got, tt.want)
 		}
+	}
+}
+
+func TestPropertiesEmpty(t *testing.T) {
+	var p Properties
+	if !p.Empty() {
+		t.Errorf("zero Properties not Empty")
+	}
+	p.Set(PropPayloadFormat)
+	if p.Empty() || !p.Has(PropPayloadFormat) {
+		t.Errorf("Set(PropPayloadFormat): Empty %v, Has %v", p.Empty(), p.Has(PropPayloadFormat))
+	}
+	p.Clear(PropPayloadFormat)
+	if !p.Empty() {
+		t.Errorf("Clear did not empty the properties")
 	}
 }
 

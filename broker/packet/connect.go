@@ -144,52 +144,55 @@ func (e *encoder) planConnect(c *Connect) error {
 	if c.PasswordFlag && !c.UsernameFlag && v != Version5 {
 		return encodeErr(MalformedPacket, "password without user name before MQTT 5 [MQTT-3.1.2-22]")
 	}
-	n := 2 + len(name) + 1 + 1 + 2 // protocol name, level, flags, keep alive
+	z := sizer{n: 2 + len(name) + 1 + 1 + 2} // protocol name, level, flags, keep alive
 	if v == Version5 {
-		var err error
-		if e.props, err = propertiesSize(&c.Properties, ctxConnect); err != nil {
-			return err
-		}
-		n += blockSize(e.props)
+		e.props = z.properties(&c.Properties, ctxConnect)
 	}
-	sizes := [5]int{}
-	var err error
-	if sizes[0], err = stringSize(len(c.ClientID), "client identifier"); err != nil {
-		return err
-	}
+	z.field(len(c.ClientID), "client identifier")
 	if c.WillFlag {
 		if err := checkTopicName(c.WillTopic, false); err != nil {
 			return asEncodeErr(err)
 		}
 		if v == Version5 {
-			if e.will, err = propertiesSize(&c.WillProperties, ctxWill); err != nil {
-				return err
-			}
-			n += blockSize(e.will)
+			e.will = z.properties(&c.WillProperties, ctxWill)
 		}
-		if sizes[1], err = stringSize(len(c.WillTopic), "will topic"); err != nil {
-			return err
-		}
-		if sizes[2], err = stringSize(len(c.WillPayload), "will payload"); err != nil {
-			return err
-		}
+		z.field(len(c.WillTopic), "will topic")
+		z.field(len(c.WillPayload), "will payload")
 	}
 	if c.UsernameFlag {
-		if sizes[3], err = stringSize(len(c.Username), "user name"); err != nil {
-			return err
-		}
+		z.field(len(c.Username), "user name")
 	}
 	if c.PasswordFlag {
-		if sizes[4], err = stringSize(len(c.Password), "password"); err != nil {
-			return err
-		}
+		z.field(len(c.Password), "password")
 	}
-	for _, s := range sizes {
-		n += s
+	e.first, e.body = byte(CONNECT)<<4, z.n
+	return z.err
+}
+
+// sizer adds up the size of fields, keeping the first error.
+type sizer struct {
+	n   int
+	err error
+}
+
+// field adds a string or binary field of length n.
+func (z *sizer) field(n int, what string) {
+	if z.err == nil {
+		var s int
+		s, z.err = stringSize(n, what)
+		z.n += s
 	}
-	e.body = n
-	e.first = byte(CONNECT) << 4
-	return nil
+}
+
+// properties adds a property block and returns the size of its properties.
+func (z *sizer) properties(p *Properties, ctx propCtx) int {
+	if z.err != nil {
+		return 0
+	}
+	var n int
+	n, z.err = propertiesSize(p, ctx)
+	z.n += blockSize(n)
+	return n
 }
 
 func (e *encoder) writeConnect(dst []byte, c *Connect) []byte {

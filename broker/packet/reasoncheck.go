@@ -1,5 +1,7 @@
 package packet
 
+import "fmt"
+
 // codeSet is a set of reason codes.
 type codeSet [4]uint64
 
@@ -87,5 +89,5 @@ func checkReason(t Type, code ReasonCode, version byte) error {
 	if ValidReasonCode(t, code, version) {
 		return nil
 	}
-	return protocolErr(t.String() + " with a reason code it may not carry")
+	return protocolErr(fmt.Sprintf("%v with reason code 0x%02X, which it may not carry", t, byte(code)))
 }
