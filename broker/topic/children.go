@@ -22,8 +22,8 @@ func (c *children[N]) get(level string) *N {
 	return nil
 }
 
-// set adds or replaces the child at level. level must not be retained
-// from a caller's buffer: it becomes a map key.
+// set adds or replaces the child at level. The index keeps level, so it
+// must be a string the trie owns, not the caller's.
 func (c *children[N]) set(level string, n *N) {
 	switch {
 	case c.m != nil:

@@ -31,7 +31,12 @@
 //
 // Tree.Match walks the trie level by level without splitting the topic and
 // appends to the caller's slice: it does not allocate when the slice has
-// enough capacity. Both indexes prune the nodes that Unsubscribe and Delete
-// leave empty, so memory follows the live subscriptions and retained
+// enough capacity. A node keeps its '+' and '#' children in dedicated
+// fields and its other children in a map, except that a lone child is kept
+// inline: most nodes have one, and a map costs a few hundred bytes. A
+// subscription to a filter of its own costs about 270 bytes on 64-bit and
+// 155 on 32-bit, an extra subscriber to an existing filter 30 to 50 (see
+// BenchmarkSubscribe). Both indexes prune the nodes that Unsubscribe and
+// Delete leave empty, so memory follows the live subscriptions and retained
 // messages, not the churn.
 package topic
