@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/edgemq/edgemq/broker/packet"
 	"github.com/edgemq/edgemq/broker/topic"
@@ -114,6 +115,11 @@ func (c *Client) PublishMessage(ctx context.Context, m *Message) error {
 	if err := topic.ValidName(m.Topic); err != nil {
 		return fmt.Errorf("broker: publish: %w", err)
 	}
+	if !utf8.ValidString(m.Topic) {
+		// The decoder checks this for network clients [MQTT-1.5.4-1];
+		// subscribers would be sent a malformed packet.
+		return fmt.Errorf("broker: publish: %w: not UTF-8", topic.ErrInvalidName)
+	}
 	if m.QoS > 2 {
 		return fmt.Errorf("broker: publish: invalid QoS %d", m.QoS)
 	}
@@ -196,6 +202,9 @@ func (c *Client) subscribe(filter string, qos byte, he handlerEntry) error {
 	if err := topic.ValidFilter(filter); err != nil {
 		return fmt.Errorf("broker: subscribe: %w", err)
 	}
+	if !utf8.ValidString(filter) { // [MQTT-1.5.4-1]
+		return fmt.Errorf("broker: subscribe: %w: not UTF-8", topic.ErrInvalidFilter)
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -264,6 +273,13 @@ func (c *Client) route(m *Message, sub subscription, durable confirmer) {
 		return
 	}
 	qos := min(m.QoS, sub.qos)
+	if qos != m.QoS {
+		// The handler sees the delivered QoS, as a network subscriber
+		// would [MQTT-3.8.4-6]; m is shared, so copy it.
+		mc := *m
+		mc.QoS = qos
+		m = &mc
+	}
 	if he.durable != nil {
 		c.mu.Unlock()
 		done := func(error) {}

@@ -232,6 +232,14 @@ func (c *conn) fail(err error) {
 	}
 	c.s.log.Info("disconnecting client", "client", c.clientID, "remote", c.nc.RemoteAddr().String(), "err", err)
 	if !c.connected {
+		if code == packet.UnsupportedProtocolVersion && c.version == 0 {
+			// [MQTT-3.1.2-2]: CONNACK 0x01 (unacceptable protocol level),
+			// in the 3.1.1 form since the client's level is unknown, then
+			// close.
+			b, _ := packet.Append(nil, &packet.Connack{ReasonCode: packet.V3BadProtocolVersion}, packet.Version311)
+			c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+			c.nc.Write(b)
+		}
 		c.stop = true
 		return
 	}

@@ -17,6 +17,10 @@ type pendingAck struct {
 	waiting int // confirmations outstanding, guarded by conn.ackMu
 	failed  bool
 	c       *conn
+	// Guarded by c.ackMu: sent once the ack left the queue, and the acks
+	// of resent duplicates (QoS 2, on a later connection) that wait for it.
+	sent      bool
+	followers []*pendingAck
 }
 
 // hold implements confirmer.
@@ -32,6 +36,9 @@ func (a *pendingAck) confirm(err error) { a.c.ackDone(nil, a, err) }
 // handlePublish routes a PUBLISH from the client [MQTT-3.3.4].
 func (c *conn) handlePublish(p *packet.Publish) error {
 	if c.version == packet.Version5 {
+		if len(p.Properties.SubscriptionIDs) > 0 {
+			return protocolError("subscription identifier in a client's PUBLISH") // [MQTT-3.3.4-6]
+		}
 		if err := c.resolveAlias(p); err != nil {
 			return err
 		}
@@ -40,28 +47,43 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 		return &packet.Error{Code: packet.TopicNameInvalid, Reason: err.Error()}
 	}
 	ss := c.sess
+	var a *pendingAck
+	if p.QoS > 0 {
+		a = &pendingAck{kind: packet.PUBACK, pid: p.PacketID, waiting: 1, c: c}
+	}
 	if p.QoS == 2 {
+		a.kind = packet.PUBREC
+		// Counted before taking ss.mu: ackDone takes ss.mu under ackMu.
+		pubacks := c.pendingPubacks()
 		ss.mu.Lock()
-		_, dup := ss.inbound[p.PacketID]
+		orig, dup := ss.inbound[p.PacketID]
 		if !dup {
-			if c.version == packet.Version5 && len(ss.inbound)+c.ackBacklog() >= c.s.opts.ReceiveMaximum {
+			// [MQTT-3.3.4-8]: a QoS 2 publish counts until PUBCOMP (it is in
+			// inbound until PUBREL, also while its PUBREC is pending), a
+			// QoS 1 publish until its PUBACK.
+			if c.version == packet.Version5 && len(ss.inbound)+pubacks >= c.s.opts.ReceiveMaximum {
 				ss.mu.Unlock()
 				return &packet.Error{Code: packet.ReceiveMaximumExceeded, Reason: "receive maximum exceeded"}
 			}
 			if ss.inbound == nil {
-				ss.inbound = make(map[uint16]struct{})
+				ss.inbound = make(map[uint16]*pendingAck)
 			}
-			ss.inbound[p.PacketID] = struct{}{}
+			ss.inbound[p.PacketID] = a
 		}
 		ss.mu.Unlock()
 		if dup {
 			// Already routed, not yet released: only acknowledge again
 			// [MQTT-4.3.3-10].
-			c.writeAck(&c.f, packet.PUBREC, p.PacketID, packet.Success)
+			c.ackDuplicate(a, orig)
 			return nil
 		}
-	} else if p.QoS == 1 && c.version == packet.Version5 && c.ackBacklog() >= c.s.opts.ReceiveMaximum {
-		return &packet.Error{Code: packet.ReceiveMaximumExceeded, Reason: "receive maximum exceeded"}
+	} else if p.QoS == 1 && c.version == packet.Version5 {
+		ss.mu.Lock()
+		n := len(ss.inbound)
+		ss.mu.Unlock()
+		if n+c.pendingPubacks() >= c.s.opts.ReceiveMaximum { // [MQTT-3.3.4-8]
+			return &packet.Error{Code: packet.ReceiveMaximumExceeded, Reason: "receive maximum exceeded"}
+		}
 	}
 
 	c.s.stats.msgReceived(len(p.Payload))
@@ -75,10 +97,6 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 			c.s.publish(&c.f, m, nil)
 		}
 		return nil
-	}
-	a := &pendingAck{kind: packet.PUBACK, pid: p.PacketID, waiting: 1, c: c}
-	if p.QoS == 2 {
-		a.kind = packet.PUBREC
 	}
 	c.ackMu.Lock()
 	c.acks = append(c.acks, a)
@@ -94,11 +112,41 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 	return nil
 }
 
-// ackBacklog is the number of QoS 1/2 publishes not yet acknowledged.
-func (c *conn) ackBacklog() int {
+// ackDuplicate queues the PUBREC a of a resent QoS 2 PUBLISH that was
+// routed already. If the first PUBREC still waits for durable subscribers
+// (the first copy came on an earlier connection, whose PUBREC is lost), a
+// waits for it and takes its outcome: PUBREC Success only once the message
+// is stored.
+func (c *conn) ackDuplicate(a, orig *pendingAck) {
+	if orig != nil && orig != a {
+		oc := orig.c
+		oc.ackMu.Lock()
+		if !orig.sent {
+			a.waiting++
+			orig.followers = append(orig.followers, a)
+		} else {
+			a.failed = orig.failed
+		}
+		oc.ackMu.Unlock()
+	}
+	c.ackMu.Lock()
+	c.acks = append(c.acks, a)
+	c.ackMu.Unlock()
+	c.ackDone(&c.f, a, nil)
+}
+
+// pendingPubacks is the number of QoS 1 publishes whose PUBACK waits for
+// durable subscribers; QoS 2 ones are counted in session.inbound.
+func (c *conn) pendingPubacks() int {
 	c.ackMu.Lock()
 	defer c.ackMu.Unlock()
-	return len(c.acks)
+	n := 0
+	for _, a := range c.acks {
+		if a.kind == packet.PUBACK {
+			n++
+		}
+	}
+	return n
 }
 
 // ackDone records one confirmation of a (nil: taken, else refused) and
@@ -119,6 +167,11 @@ func (c *conn) ackDone(f *flusher, a *pendingAck, err error) {
 	if f == nil {
 		f = &own
 	}
+	type wake struct {
+		a   *pendingAck
+		err error
+	}
+	var wakes []wake
 	for len(c.acks) > 0 && c.acks[0].waiting == 0 {
 		h := c.acks[0]
 		c.acks[0] = nil
@@ -126,25 +179,40 @@ func (c *conn) ackDone(f *flusher, a *pendingAck, err error) {
 		if h.failed {
 			if c.version < packet.Version5 {
 				// A 3.1.1 publisher cannot be told; it is disconnected
-				// so that it resends to a broker that takes it.
-				c.ackMu.Unlock()
+				// so that it resends to a broker that takes it. The
+				// acks behind it are dropped with the connection.
 				c.closeNet()
-				return
 			}
 			h.rc = packet.QuotaExceeded
 			if h.kind == packet.PUBREC {
+				// The exchange ends here: a resent copy is a new message.
 				c.sess.mu.Lock()
-				delete(c.sess.inbound, h.pid) // the exchange ends here
+				if c.sess.inbound[h.pid] == h {
+					delete(c.sess.inbound, h.pid)
+				}
 				c.sess.mu.Unlock()
 			}
 		}
 		c.writeAck(f, h.kind, h.pid, h.rc)
+		h.sent = true
+		for _, fa := range h.followers {
+			w := wake{a: fa}
+			if h.failed {
+				w.err = ErrQuotaExceeded
+			}
+			wakes = append(wakes, w)
+		}
+		h.followers = nil
 	}
 	if len(c.acks) == 0 {
 		c.acks = nil
 	}
 	c.ackMu.Unlock()
 	own.flush()
+	// Outside ackMu: a follower may be on this connection.
+	for _, w := range wakes {
+		w.a.confirm(w.err)
+	}
 }
 
 // resolveAlias applies an MQTT 5 topic alias from the client

@@ -60,6 +60,13 @@ func (s *Server) publish(f *flusher, m *Message, durable confirmer) bool {
 // [MQTT-3.3.4-5]) and once per shared subscription.
 func (s *Server) deliverTo(f *flusher, ss *session, m *Message, es []topic.Entry[*session, subscription], durable confirmer) {
 	if ss.inproc != nil {
+		if m.Retain {
+			// A live delivery: retain flag 0, as for a network
+			// subscriber [MQTT-3.3.1-9]; m is shared, so copy it.
+			mc := *m
+			mc.Retain = false
+			m = &mc
+		}
 		for _, e := range es {
 			if e.Value.noLocal && m.ClientID == ss.id {
 				continue

@@ -46,8 +46,9 @@ type session struct {
 	inflight []*outMsg
 	window   int
 	nextPID  uint16
-	// inbound QoS 2 packet ids received and not yet released [MQTT-4.3.3-9]
-	inbound map[uint16]struct{}
+	// inbound QoS 2 packet ids received and not yet released [MQTT-4.3.3-9],
+	// with the ack of the publish (see conn.ackDuplicate)
+	inbound map[uint16]*pendingAck
 
 	will        *Message
 	willDelay   uint32

@@ -23,14 +23,19 @@ const (
 	KindEdgeMQ BrokerKind = iota
 	// KindMosquitto is started as `BINARY -c FILE` with a mosquitto.conf.
 	KindMosquitto
+	// KindExternal is a broker mqttbench did not start (the run command).
+	KindExternal
 )
 
 // MarshalText makes the kind readable in the JSON report.
 func (k BrokerKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
 func (k BrokerKind) String() string {
-	if k == KindMosquitto {
+	switch k {
+	case KindMosquitto:
 		return "mosquitto"
+	case KindExternal:
+		return "external"
 	}
 	return "edgemq"
 }
@@ -106,14 +111,23 @@ log: {level: warn}
 
 // mosquittoConfig renders a mosquitto.conf. Everything not set here keeps
 // Mosquitto's defaults (notably max_queued_messages 1000, max_inflight_messages 20).
-func mosquittoConfig(port int) string {
+//
+// asRoot adds `user root`: started by root, Mosquitto otherwise switches
+// to the mosquitto user, and the kernel clears PR_SET_PDEATHSIG on that
+// credential change, so a broker would outlive a killed mqttbench. The
+// setting changes nothing else.
+func mosquittoConfig(port int, asRoot bool) string {
+	user := ""
+	if asRoot {
+		user = "user root\n"
+	}
 	return fmt.Sprintf(`listener %d 127.0.0.1
 allow_anonymous true
 max_connections -1
 persistence false
 log_type error
 log_dest stderr
-`, port)
+%s`, port, user)
 }
 
 // StartBroker writes a config to a fresh temp dir, starts the broker and
@@ -150,10 +164,12 @@ func startIn(ctx context.Context, t Target, dir string) (*Broker, error) {
 		args = []string{"run", "--config", conf}
 	case KindMosquitto:
 		conf := filepath.Join(dir, "mosquitto.conf")
-		if err := os.WriteFile(conf, []byte(mosquittoConfig(port)), 0o644); err != nil {
+		if err := os.WriteFile(conf, []byte(mosquittoConfig(port, os.Geteuid() == 0)), 0o644); err != nil {
 			return nil, err
 		}
 		args = []string{"-c", conf}
+	default:
+		return nil, fmt.Errorf("cannot start a broker of kind %v", t.Kind)
 	}
 	logPath := filepath.Join(dir, "broker.log")
 	logf, err := os.Create(logPath)

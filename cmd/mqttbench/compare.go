@@ -47,6 +47,9 @@ func Compare(ctx context.Context, s Settings, a, b Target) []Run {
 					return runs
 				}
 				r := runOnFreshBroker(ctx, s, l, t, round)
+				if ctx.Err() != nil {
+					return runs // interrupted: the run is incomplete, not failed
+				}
 				runs = append(runs, r)
 			}
 		}

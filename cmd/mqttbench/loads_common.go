@@ -108,6 +108,7 @@ const (
 	mCPUPerSent = "broker CPU/published"
 	mBrokerUtil = "broker CPU util"
 	mGenUtil    = "generator CPU util"
+	mOtherUtil  = "other processes' CPU"
 	mSent       = "published"
 	mReceived   = "received"
 	mLost       = "lost"
@@ -182,25 +183,30 @@ func decodePayload(b []byte) (pub uint32, seq uint64, sentNS int64, ok bool) {
 type seqTracker struct {
 	mu     sync.Mutex
 	seen   [][]uint64 // per publisher bitset
+	next   []uint64   // per publisher: highest sequence seen + 1
 	unique int64
 	dups   int64
 	bad    int64 // payloads that could not be decoded
 }
 
 func newSeqTracker(publishers int) *seqTracker {
-	return &seqTracker{seen: make([][]uint64, publishers)}
+	return &seqTracker{seen: make([][]uint64, publishers), next: make([]uint64, publishers)}
 }
 
 // maxTrackedSeq bounds the bitset of one publisher (128 MiB at most overall
 // for 50 publishers); higher sequence numbers are counted as bad.
 const maxTrackedSeq = 1 << 24
 
-func (t *seqTracker) record(pub uint32, seq uint64) {
+// record notes one received message and returns how many messages of its
+// publisher it accounts for: 1, plus the gap it reveals (messages a
+// broker dropped; one publisher's messages arrive in order), or 0 for a
+// duplicate or bad message. Flow control releases that many credits.
+func (t *seqTracker) record(pub uint32, seq uint64) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if int(pub) >= len(t.seen) || seq >= maxTrackedSeq {
 		t.bad++
-		return
+		return 0
 	}
 	bits := t.seen[pub]
 	w := int(seq / 64)
@@ -214,10 +220,16 @@ func (t *seqTracker) record(pub uint32, seq uint64) {
 	mask := uint64(1) << (seq % 64)
 	if bits[w]&mask != 0 {
 		t.dups++
-		return
+		return 0
 	}
 	bits[w] |= mask
 	t.unique++
+	if seq < t.next[pub] {
+		return 0 // late arrival of a message already counted as a gap
+	}
+	n := int(seq - t.next[pub] + 1)
+	t.next[pub] = seq + 1
+	return n
 }
 
 func (t *seqTracker) counts() (unique, dups, bad int64) {
@@ -390,12 +402,13 @@ func drain(ctx context.Context, received func() int64, want int64, quiet, maxWai
 	}
 }
 
-// cpuProbe samples the CPU time of the broker (if its PID is known) and of
-// this generator process.
+// cpuProbe samples the CPU time of the broker (if its PID is known), of
+// this generator process and of the whole machine.
 type cpuProbe struct {
 	pid    int
 	broker CPUTime
 	self   CPUTime
+	busy   time.Duration // all processors, from /proc/stat
 	at     time.Time
 	err    error
 }
@@ -406,21 +419,32 @@ func probeCPU(pid int) cpuProbe {
 		p.broker, p.err = ReadCPU(pid)
 	}
 	p.self, _ = ReadCPU(os.Getpid())
+	p.busy, _ = ReadBusyCPU()
 	return p
 }
 
-// addCPU adds broker CPU per unit ("msg" or "delivery") between two probes,
-// and the CPU utilisation of broker and generator between u0 and u1.
+// addCPU adds broker CPU per unit ("msg" or "delivery") between probes c0
+// and c2, and the CPU utilisation of broker, generator and everything
+// else on the machine between u0 and u1.
 func addCPU(s *Sample, c0, c2 cpuProbe, units int64, unitName string, u0, u1 cpuProbe) {
-	if c0.pid > 0 && c0.err == nil && c2.err == nil && units > 0 {
+	brokerOK := c0.pid > 0 && c0.err == nil && c2.err == nil
+	if brokerOK && units > 0 {
 		s.add(mCPUPerMsg, "µs/"+unitName, float64(c2.broker.Sub(c0.broker).Nanoseconds())/1e3/float64(units))
 	}
 	wall := u1.at.Sub(u0.at).Seconds()
 	if wall <= 0 {
 		return
 	}
-	if u0.pid > 0 && u0.err == nil && u1.err == nil {
-		s.add(mBrokerUtil, "% of 1 core", 100*u1.broker.Sub(u0.broker).Seconds()/wall)
+	brokerOK = u0.pid > 0 && u0.err == nil && u1.err == nil
+	var broker time.Duration
+	if brokerOK {
+		broker = u1.broker.Sub(u0.broker)
+		s.add(mBrokerUtil, "% of 1 core", 100*broker.Seconds()/wall)
 	}
-	s.add(mGenUtil, "% of 1 core", 100*u1.self.Sub(u0.self).Seconds()/wall)
+	self := u1.self.Sub(u0.self)
+	s.add(mGenUtil, "% of 1 core", 100*self.Seconds()/wall)
+	if brokerOK && u0.busy > 0 && u1.busy > 0 {
+		other := max(u1.busy-u0.busy-broker-self, 0)
+		s.add(mOtherUtil, "% of 1 core", 100*other.Seconds()/wall)
+	}
 }

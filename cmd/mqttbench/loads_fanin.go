@@ -21,7 +21,7 @@ func faninLoad(qos byte) Load {
 	return Load{
 		Name: fmt.Sprintf("fanin%d", qos),
 		Desc: fmt.Sprintf("50 publishers -> 1 subscriber on sensors/+/temp, QoS %d, 64 B, flat out %s",
-			qos, map[bool]string{true: "(each publisher waits for its PUBACK)", false: "(at most 1000 in flight)"}[qos > 0]),
+			qos, map[bool]string{true: "(each publisher waits for its PUBACK)", false: "(at most --window in flight)"}[qos > 0]),
 		Run: func(ctx context.Context, env Env) (*Sample, error) {
 			return runFanin(ctx, env, qos)
 		},
@@ -88,13 +88,12 @@ func runFanin(ctx context.Context, env Env, qos byte) (*Sample, error) {
 	}
 	defer disconnectAll([]mqtt.Client{sub})
 	err = subscribe(sub, "sensors/+/temp", qos, func(_ mqtt.Client, m mqtt.Message) {
-		if pub, seq, _, ok := decodePayload(m.Payload()); ok {
-			tracker.record(pub, seq)
-		} else {
-			tracker.record(^uint32(0), 0) // counted as bad
+		pub, seq, _, ok := decodePayload(m.Payload())
+		if !ok {
+			pub = ^uint32(0) // counted as bad
 		}
+		win.release(tracker.record(pub, seq))
 		received.Add(1)
-		win.release()
 	})
 	if err != nil {
 		return nil, err
@@ -164,7 +163,7 @@ func runFanin(ctx context.Context, env Env, qos byte) (*Sample, error) {
 	s.add(mLost, "msgs", float64(max(total-unique, 0)))
 	s.add(mDup, "msgs", float64(dups))
 	if win != nil {
-		s.add(mStalls, "resets", float64(win.stallCount()))
+		s.add(mStalls, "timeouts", float64(win.stallCount()))
 	}
 	return s, nil
 }

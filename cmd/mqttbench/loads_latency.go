@@ -78,7 +78,7 @@ func runLatency(ctx context.Context, env Env) (*Sample, error) {
 		now := time.Now().UnixNano()
 		pub, seq, sentNS, ok := decodePayload(m.Payload())
 		if !ok {
-			tracker.record(^uint32(0), 0)
+			tracker.record(^uint32(0), 0) // counted as bad
 			return
 		}
 		tracker.record(pub, seq)

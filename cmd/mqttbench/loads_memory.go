@@ -35,6 +35,10 @@ func runMemory(ctx context.Context, env Env) (*Sample, error) {
 		return nil, errors.New("memory load needs the broker PID (--pid)")
 	}
 	p := env.Params.withDefaults(0, 0)
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < uint64(p.Conns[len(p.Conns)-1]+256) {
+		return nil, fmt.Errorf("RLIMIT_NOFILE %d is too low for %d connections", lim.Cur, p.Conns[len(p.Conns)-1])
+	}
 	interval := env.Settle
 	if interval <= 0 {
 		interval = time.Second

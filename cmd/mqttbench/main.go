@@ -10,6 +10,11 @@
 //	go run ./cmd/mqttbench run --addr 127.0.0.1:PORT --load fanin0 [--pid BROKER_PID]
 //	    [--rounds 1] [--duration 5s] [--json FILE]
 //
+// Both accept --publishers, --subscribers, --rate, --conns and --window to
+// change a load's size (see -h). A hidden compare flag,
+// --edgemq-as-mosquitto, starts the edgemq side as Mosquitto too, to check
+// the harness itself (both columns should then agree).
+//
 // compare starts a fresh broker for every run: edgemq as
 // `EDGEMQ_BINARY run --config FILE` and Mosquitto as `mosquitto -c FILE`,
 // each with a config written to a temp dir and a free loopback port (never
@@ -35,10 +40,23 @@
 // Broker CPU is the sum over /proc/PID/task/*/schedstat (ns on CPU of every
 // thread; /proc/PID/schedstat alone is the main thread only), sampled at
 // the start of the measured window and after the drain that follows it.
-// "broker CPU/msg" divides it by the messages (or deliveries) received.
-// Throughput counts only the measured window (--duration, after a warm-up
-// of min(1s, duration/5)); loss is published minus received after a drain
-// of up to max(2s, duration).
+// "broker CPU/msg" divides it by the messages (or deliveries) received, so
+// CPU spent on messages a broker dropped counts against it; "broker
+// CPU/published" divides by messages published. Throughput counts only the
+// measured window (--duration, after a warm-up of min(1s, duration/5));
+// loss is published minus received after a drain of up to max(2s,
+// duration). The utilisation rows show how busy the broker, the generator
+// and all other processes (from /proc/stat) were during the window; a
+// table is flagged when other processes used over 20% of a core.
+//
+// Flat-out QoS 0 publishing is flow-controlled: at most --window (1000)
+// messages are in flight between the publishers and the slowest
+// subscriber. Without it, 50 hot publisher goroutines starve the
+// subscriber and the result measures Mosquitto's drop policy and the Go
+// scheduler instead of the broker (--window 0 restores that behaviour).
+// QoS 1 publishers are bounded by waiting for each PUBACK only, so a broker
+// that acknowledges faster than the subscriber reads must queue or drop:
+// Mosquitto drops beyond max_queued_messages, which shows up as QoS 1 loss.
 //
 // Mosquitto runs with its defaults apart from the listener,
 // allow_anonymous true, max_connections -1, persistence false and
@@ -98,6 +116,12 @@ func main() {
 		usage()
 		os.Exit(2)
 	}
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if errors.Is(err, errBadFlags) {
+		os.Exit(2) // the flag package has already said why
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mqttbench:", err)
 		if ctx.Err() != nil {
@@ -105,6 +129,23 @@ func main() {
 		}
 		os.Exit(1)
 	}
+}
+
+// errBadFlags reports a command line the flag package rejected.
+var errBadFlags = errors.New("bad flags")
+
+// parseFlags parses args, mapping the flag package's errors.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errBadFlags
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	return nil
 }
 
 func usage() {
@@ -212,11 +253,8 @@ func cmdCompare(ctx context.Context, args []string) error {
 	mosq := fs.String("mosquitto", "/usr/sbin/mosquitto", "path to the mosquitto binary")
 	asMosq := fs.Bool("edgemq-as-mosquitto", false, "self-test: start the edgemq side as Mosquitto (binary --edgemq, else --mosquitto)")
 	setUsage(fs, "mqttbench compare --edgemq PATH [flags]")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	s, err := c.settings()
 	if err != nil {
@@ -249,8 +287,13 @@ func cmdCompare(ctx context.Context, args []string) error {
 	if note != "" {
 		fmt.Fprintln(s.Out, "NOTE:", note)
 	}
-	fmt.Fprintf(s.Out, "mqttbench compare: %s vs %s, %d round(s), %v window, %d CPUs\n",
-		a.Binary, b.Binary, s.Rounds, s.Duration, runtime.NumCPU())
+	win := "none"
+	if s.Params.Window > 0 {
+		win = strconv.Itoa(s.Params.Window)
+	}
+	fmt.Fprintf(s.Out, "mqttbench compare: %s=%s vs %s=%s; %d round(s) of %v; QoS 0 window %s; %d CPUs\n",
+		a.Name, a.Binary, b.Name, b.Binary, s.Rounds, s.Duration, win, runtime.NumCPU())
+	fmt.Fprintln(s.Out, "queues: edgemq max_queued_messages 10000, max_inflight 64; mosquitto defaults max_queued_messages 1000, max_inflight_messages 20")
 	PrintComparison(s.Out, s, a, b, runs)
 	if c.jsonPath != "" {
 		rep := JSONReport{Started: started, Args: os.Args, Mode: "compare", Rounds: s.Rounds,
@@ -285,11 +328,8 @@ func cmdRun(ctx context.Context, args []string) error {
 	addr := fs.String("addr", "", "address of the running broker, host:port (required)")
 	pid := fs.Int("pid", 0, "PID of the broker, for CPU and memory figures")
 	setUsage(fs, "mqttbench run --addr HOST:PORT --load NAME [flags]")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	if *addr == "" {
 		return errors.New("--addr HOST:PORT is required")
@@ -299,12 +339,12 @@ func cmdRun(ctx context.Context, args []string) error {
 		return err
 	}
 	started := time.Now()
-	t := Target{Name: *addr}
+	t := Target{Name: *addr, Kind: KindExternal}
 	var runs []Run
 	for _, l := range s.Loads {
 		var lr []Run
 		for round := 1; round <= s.Rounds && ctx.Err() == nil; round++ {
-			r := Run{Load: l.Name, Target: t.Name, Round: round, Started: time.Now()}
+			r := Run{Load: l.Name, Target: t.Name, Kind: t.Kind.String(), Round: round, Started: time.Now()}
 			fmt.Fprintf(s.Log, "[round %d/%d] %s on %s\n", round, s.Rounds, l.Name, *addr)
 			sample, err := l.Run(ctx, s.envFor(*addr, *pid))
 			r.Seconds = time.Since(r.Started).Seconds()

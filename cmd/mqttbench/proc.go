@@ -168,3 +168,37 @@ func parseVmRSS(status string) (int64, error) {
 	}
 	return 0, errors.New("no VmRSS line (kernel thread or zombie?)")
 }
+
+// ReadBusyCPU returns the CPU time all processors have spent busy (not
+// idle or waiting for I/O) since boot, from the first line of /proc/stat.
+// Subtracting the broker's and the generator's own CPU from its delta
+// shows how much other processes competed during a measurement.
+func ReadBusyCPU() (time.Duration, error) {
+	b, err := os.ReadFile(filepath.Join(procRoot, "stat"))
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	return parseBusyTicks(line)
+}
+
+// parseBusyTicks parses the aggregate "cpu" line of /proc/stat: user nice
+// system idle iowait irq softirq steal [guest guest_nice]; guest time is
+// already included in user and nice.
+func parseBusyTicks(line string) (time.Duration, error) {
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return 0, fmt.Errorf("/proc/stat: unexpected first line %q", line)
+	}
+	var busy int64
+	for i, v := range f[1:min(len(f), 9)] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/stat: %w", err)
+		}
+		if i != 3 && i != 4 { // idle, iowait
+			busy += n
+		}
+	}
+	return time.Duration(busy) * (time.Second / clockTicks), nil
+}

@@ -127,3 +127,20 @@ func TestReadSelf(t *testing.T) {
 		t.Fatalf("ReadRSS(self) = %d, %v", rss, err)
 	}
 }
+
+func TestReadBusyCPU(t *testing.T) {
+	withProcRoot(t, "testdata/proc")
+	busy, err := ReadBusyCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// user 1000 + nice 20 + system 300 + irq 5 + softirq 6 + steal 7 ticks.
+	if want := 1338 * 10 * time.Millisecond; busy != want {
+		t.Errorf("busy = %v, want %v", busy, want)
+	}
+	for _, bad := range []string{"cpu0 1 2 3 4 5 6 7", "cpu 1 2 3", "cpu 1 2 3 x 5 6 7 8"} {
+		if _, err := parseBusyTicks(bad); err == nil {
+			t.Errorf("%q: want error", bad)
+		}
+	}
+}

@@ -243,6 +243,24 @@ func failureNotes(runs []Run, target string) string {
 	return fmt.Sprintf("%s: %d of %d runs failed, first: %s\n", target, failed, total, first)
 }
 
+// noisyOther is the CPU use of other processes (% of one core) beyond
+// which a measurement is flagged as disturbed.
+const noisyOther = 20
+
+// noiseWarning warns when other processes used much CPU during the runs.
+func noiseWarning(sums ...map[string]Summary) string {
+	worst := 0.0
+	for _, s := range sums {
+		if v, ok := s[mOtherUtil]; ok && v.N > 0 {
+			worst = max(worst, v.Max)
+		}
+	}
+	if worst <= noisyOther {
+		return ""
+	}
+	return fmt.Sprintf("warning: other processes used up to %.0f%% of a core during these runs; the figures are disturbed\n", worst)
+}
+
 // CompareTable renders the comparison of load between targets a and b
 // (a is the candidate, b the reference), with a line of goals.
 func CompareTable(l Load, a, b string, runs []Run) string {
@@ -261,6 +279,7 @@ func CompareTable(l Load, a, b string, runs []Run) string {
 	out.WriteString(FormatTable(header, rows))
 	out.WriteString(failureNotes(runs, a))
 	out.WriteString(failureNotes(runs, b))
+	out.WriteString(noiseWarning(sa, sb))
 	var parts []string
 	for _, g := range l.Targets {
 		parts = append(parts, g.Evaluate(a, b, sa, sb))

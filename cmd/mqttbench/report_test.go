@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -177,5 +179,40 @@ func TestSingleTable(t *testing.T) {
 	got := SingleTable(runs)
 	if !strings.Contains(got, "a (u)  | 2 (1–3)") {
 		t.Errorf("got:\n%s", got)
+	}
+}
+
+func TestNoiseWarning(t *testing.T) {
+	quiet := map[string]Summary{mOtherUtil: {Median: 5, Min: 1, Max: 20, N: 3}}
+	busy := map[string]Summary{mOtherUtil: {Median: 5, Min: 1, Max: 64.4, N: 3}}
+	if got := noiseWarning(quiet, nil); got != "" {
+		t.Errorf("quiet: %q", got)
+	}
+	if got := noiseWarning(quiet, busy); !strings.Contains(got, "up to 64% of a core") {
+		t.Errorf("busy: %q", got)
+	}
+}
+
+func TestWriteJSON(t *testing.T) {
+	path := t.TempDir() + "/r.json"
+	rep := JSONReport{Mode: "compare", Rounds: 1, Targets: []Target{{Name: "mosquitto", Kind: KindMosquitto, Binary: "/x"}},
+		Runs: []Run{runOf("mosquitto", 1, "", mThroughput, 12.5)}}
+	if err := WriteJSON(path, rep); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back map[string]any
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if k := back["targets"].([]any)[0].(map[string]any)["kind"]; k != "mosquitto" {
+		t.Errorf("kind = %v", k)
+	}
+	m := back["runs"].([]any)[0].(map[string]any)["metrics"].([]any)[0].(map[string]any)
+	if m["name"] != mThroughput || m["value"] != 12.5 {
+		t.Errorf("metric = %v", m)
 	}
 }
