@@ -144,6 +144,7 @@ func (c *Client) PublishMessage(ctx context.Context, m *Message) error {
 	w := &waiter{n: 1, done: make(chan struct{})}
 	c.s.publish(&f, m, w)
 	f.flush()
+	f.waitCongested(congestionWait, ctx.Done())
 	w.confirm(nil)
 	select {
 	case <-w.done:

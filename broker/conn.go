@@ -47,6 +47,7 @@ type conn struct {
 	writing      bool // a flush or the writer goroutine owns the socket
 	flushPending bool // someone will flush wbuf
 	closed       bool
+	final        bool // wbuf ends with a server DISCONNECT, queued while a writer owned the socket: nothing goes after it and the writer closes the connection
 	outAliases   map[string]uint16
 }
 
@@ -91,6 +92,7 @@ func (c *conn) readLoop(handshake bool) bool {
 		c.s.stats.bytesIn.Add(uint64(n))
 		err = c.process()
 		c.f.flush()
+		c.f.waitCongested(congestionWait, c.s.closed)
 		if err != nil {
 			c.fail(err)
 			return false
@@ -105,6 +107,10 @@ func (c *conn) readLoop(handshake bool) bool {
 		c.armKeepAlive(time.Now(), false)
 	}
 }
+
+// congestionWait bounds how long a publisher pauses for the congested
+// queues of the subscribers its last batch reached.
+const congestionWait = time.Second
 
 // armKeepAlive sets the read deadline to one and a half keep alive
 // periods from now [MQTT-3.1.2-24]. Re-arming costs a timer update, so a
@@ -256,6 +262,15 @@ func (c *conn) fail(err error) {
 func (c *conn) sendFinal(p packet.Packet) {
 	if c.version == packet.Version5 {
 		c.wmu.Lock()
+		if c.writing && !c.closed && !c.final {
+			// A flush or the writer goroutine owns the socket: it sends p
+			// after what it holds and then closes the connection.
+			c.wbuf, _ = packet.Append(c.wbuf, p, c.version)
+			c.final = true
+			c.wmu.Unlock()
+			c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+			return
+		}
 		var buf []byte
 		if !c.closed && !c.writing {
 			buf, _ = packet.Append(c.wbuf, p, c.version)
@@ -295,7 +310,12 @@ func (c *conn) closeNet() {
 
 // finish runs when the read loop ends.
 func (c *conn) finish() {
-	c.closeNet()
+	c.wmu.Lock()
+	final := c.final && c.writing // the writer closes after the DISCONNECT
+	c.wmu.Unlock()
+	if !final {
+		c.closeNet()
+	}
 	if c.rbuf != nil {
 		putBuf(c.rbuf)
 		c.rbuf = nil

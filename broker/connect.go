@@ -235,7 +235,9 @@ func (s *Server) attach(c *conn, cleanStart bool, expiry uint32, window int,
 	ss.window = window
 	ss.will = will
 	ss.willDelay = willDelay
-	ack.SessionPresent = present // [MQTT-3.2.2-2], [MQTT-3.2.2-3]
+	// [MQTT-3.2.2-2], [MQTT-3.2.2-3]; in 3.1 the acknowledge flags byte is
+	// reserved, so it stays 0 (as in Mosquitto).
+	ack.SessionPresent = present && c.version != packet.Version31
 	c.queuePacket(&c.f, ack)
 	ss.resumeLocked(&c.f, c)
 	ss.mu.Unlock()
@@ -262,6 +264,7 @@ func (s *Server) detach(c *conn) {
 		return // taken over
 	}
 	ss.conn = nil
+	ss.decongestLocked() // offline: the queue's own bound applies
 	will := ss.will
 	if c.graceful {
 		will = nil // [MQTT-3.1.2-10]
@@ -332,6 +335,7 @@ func (s *Server) endSessionLocked(ss *session) {
 		delete(s.sessions, ss.id)
 	}
 	ss.ended = true
+	ss.decongestLocked()
 	ss.stopTimersLocked()
 	for f := range ss.subs {
 		s.subs.Unsubscribe(f, ss)
@@ -344,7 +348,13 @@ func (s *Server) endSessionLocked(ss *session) {
 
 func (s *Server) publishWill(m *Message) {
 	var f flusher
-	m.Created = time.Now()
+	now := time.Now()
+	if !m.expires.IsZero() {
+		// The will's lifetime starts when it is published, not at CONNECT
+		// (3.1.3.2.4): newMessage set expires from Created.
+		m.expires = now.Add(m.expires.Sub(m.Created))
+	}
+	m.Created = now
 	s.publish(&f, m, nil)
 	f.flush()
 }

@@ -55,6 +55,13 @@ type session struct {
 	willTimer   *time.Timer
 	expiryTimer *time.Timer
 	ended       bool // removed from the server; no more deliveries
+
+	// Backpressure: while the pending queue of a connected client is over
+	// three quarters full, publishers that add QoS 1/2 messages to it pause
+	// (bounded) until it drains to half, so that a slow but live subscriber
+	// slows its publishers instead of losing acknowledged messages.
+	congested chan struct{} // closed when the queue drains; nil when not congested
+	stalled   bool          // a publisher waited in vain: no one waits again until it drains
 }
 
 func (s *Server) newSession(id string) *session {
@@ -113,6 +120,30 @@ func (ss *session) deliver(f *flusher, om outMsg) {
 		return
 	}
 	ss.enqueueLocked(om.onHeap())
+	if om.qos > 0 && !ss.stalled && ss.pending.len() >= ss.s.opts.MaxQueuedMessages*3/4 {
+		if ss.congested == nil {
+			ss.congested = make(chan struct{})
+		}
+		f.waitFor(ss, ss.congested)
+	}
+}
+
+// decongestLocked releases the publishers waiting for the queue.
+func (ss *session) decongestLocked() {
+	if ss.congested != nil {
+		close(ss.congested)
+		ss.congested = nil
+	}
+	ss.stalled = false
+}
+
+// markStalled notes that a publisher waited for ch in vain.
+func (ss *session) markStalled(ch chan struct{}) {
+	ss.mu.Lock()
+	if ss.congested == ch {
+		ss.stalled = true
+	}
+	ss.mu.Unlock()
 }
 
 // onHeap returns a heap copy of om, for the queues and the window.
@@ -179,6 +210,9 @@ func (ss *session) pumpLocked(f *flusher, c *conn, now time.Time) {
 			return
 		}
 		ss.pending.pop()
+		if ss.congested != nil && ss.pending.len() <= ss.s.opts.MaxQueuedMessages/2 {
+			ss.decongestLocked()
+		}
 		if om.m.expired(now) {
 			continue // [MQTT-3.3.2-5]
 		}

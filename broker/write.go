@@ -52,7 +52,7 @@ func (c *conn) appendLocked(p packet.Packet) (flush bool, err error) {
 // session.mu may be held.
 func (c *conn) queuePacket(f *flusher, p packet.Packet) {
 	c.wmu.Lock()
-	if c.closed {
+	if c.closed || c.final {
 		c.wmu.Unlock()
 		return
 	}
@@ -72,8 +72,60 @@ func (c *conn) writeAck(f *flusher, kind packet.Type, pid uint16, rc packet.Reas
 }
 
 // flusher collects the connections a goroutine wrote to, so that each is
-// flushed once at the end of its batch (one syscall for many packets).
-type flusher struct{ conns []*conn }
+// flushed once at the end of its batch (one syscall for many packets), and
+// the congested sessions it should wait for.
+type flusher struct {
+	conns []*conn
+	waits []congestion
+}
+
+type congestion struct {
+	ss *session
+	ch chan struct{}
+}
+
+// waitFor records that the batch filled ss's queue; session.mu is held.
+func (f *flusher) waitFor(ss *session, ch chan struct{}) {
+	for _, w := range f.waits {
+		if w.ch == ch {
+			return
+		}
+	}
+	f.waits = append(f.waits, congestion{ss, ch})
+}
+
+// waitCongested pauses the caller (a publisher) until the congested
+// sessions drain, for at most maxWait in all. A session that does not
+// drain in time is marked stalled, so that no publisher waits for it again
+// until it drains: a stalled client costs each publisher one wait at most.
+func (f *flusher) waitCongested(maxWait time.Duration, quit <-chan struct{}) {
+	if len(f.waits) == 0 {
+		return
+	}
+	t := time.NewTimer(maxWait)
+	defer t.Stop()
+	expired := false
+	for i, w := range f.waits {
+		if !expired {
+			select {
+			case <-w.ch:
+			case <-quit:
+				expired = true
+			case <-t.C:
+				expired = true
+			}
+		}
+		if expired {
+			select {
+			case <-w.ch:
+			default:
+				w.ss.markStalled(w.ch)
+			}
+		}
+		f.waits[i] = congestion{}
+	}
+	f.waits = f.waits[:0]
+}
 
 func (f *flusher) add(c *conn) { f.conns = append(f.conns, c) }
 
@@ -90,7 +142,7 @@ func (f *flusher) flush() {
 func (c *conn) writePublish(f *flusher, om *outMsg) writeResult {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.closed {
+	if c.closed || c.final {
 		return writeClosed
 	}
 	if om.qos == 0 && len(c.wbuf) >= c.s.opts.MaxQueuedBytes {
@@ -173,7 +225,11 @@ func (c *conn) flush() {
 		c.wmu.Lock()
 		c.flushPending = false
 		if c.writing || c.closed || len(c.wbuf) == 0 {
+			final := c.final && !c.writing && !c.closed // written
 			c.wmu.Unlock()
+			if final {
+				c.closeNet()
+			}
 			return
 		}
 		c.writing = true
@@ -206,7 +262,11 @@ func (c *conn) flush() {
 	// caller (perhaps another client's reader) busy.
 	c.wmu.Lock()
 	if c.writing || c.closed || len(c.wbuf) == 0 {
+		final := c.final && !c.writing && !c.closed // written
 		c.wmu.Unlock()
+		if final {
+			c.closeNet()
+		}
 		return
 	}
 	c.writing = true
@@ -229,9 +289,12 @@ func (c *conn) writeLoop(buf, rest []byte) {
 		c.wmu.Lock()
 		if err != nil || c.closed || len(c.wbuf) == 0 {
 			c.writing = false
+			final := c.final && !c.closed // the final DISCONNECT is written
 			c.wmu.Unlock()
 			if err != nil {
 				c.s.log.Debug("write failed", "client", c.clientID, "err", err)
+			}
+			if err != nil || final {
 				c.closeNet()
 			}
 			return
