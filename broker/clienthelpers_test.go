@@ -1,8 +1,8 @@
 package broker_test
 
 // Helpers shared by the v3 (paho.mqtt.golang), mosquitto, protocol,
-// in-process and slow-subscriber tests. Names carry a paho/raw/msgInbox prefix
-// so that they do not collide with the helpers of the v5_*_test.go files.
+// in-process and slow-subscriber tests. Their names (p3*, rc*, msgInbox)
+// keep clear of the helpers of the v5_*_test.go files.
 
 import (
 	"errors"

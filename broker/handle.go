@@ -289,6 +289,9 @@ func (c *conn) handleSubscribe(p *packet.Subscribe) error {
 		if err != nil {
 			return err
 		}
+		if code.IsError() && c.version < packet.Version5 {
+			code = packet.V3SubackFailure // [MQTT-3.9.3-2]: 3.1.1 has only 0x80
+		}
 		codes[i], added[i] = code, isNew
 	}
 	c.queuePacket(&c.f, &packet.Suback{PacketID: p.PacketID, ReasonCodes: codes})

@@ -100,6 +100,10 @@ var violations = []violation{
 		bytes: func(v byte) []byte { return wire(0xA0, wu16(1), wprops(v), wstr("a/b")) }},
 	{name: "subscribe_no_filters", connected: true, code: packet.ProtocolError, // [MQTT-3.8.3-3]
 		bytes: func(v byte) []byte { return wire(0x82, wu16(1), wprops(v)) }},
+	{name: "subscribe_invalid_utf8_filter", connected: true, code: packet.MalformedPacket, // [MQTT-1.5.3-1]
+		bytes: func(v byte) []byte { return wire(0x82, wu16(1), wprops(v), wstr("a/\xc0\xaf"), []byte{1}) }},
+	{name: "unsubscribe_no_filters", connected: true, code: packet.ProtocolError, // [MQTT-3.10.3-2]
+		bytes: func(v byte) []byte { return wire(0xA2, wu16(1), wprops(v)) }},
 	{name: "subscribe_qos_3", connected: true, code: packet.ProtocolError, // 3.8.3.1 (v5); malformed in 3.1.1
 		bytes: func(v byte) []byte { return wire(0x82, wu16(1), wprops(v), wstr("a/b"), []byte{3}) }},
 	{name: "reserved_connect_flag", code: 0, // [MQTT-3.1.2-3]
@@ -112,6 +116,10 @@ var violations = []violation{
 		bytes: func(v byte) []byte { return wire(0x32, wstr("a/#"), wu16(1), wprops(v), []byte("x")) }},
 	{name: "publish_qos_3", connected: true, code: packet.MalformedPacket, // [MQTT-3.3.1-4]
 		bytes: func(v byte) []byte { return wire(0x36, wstr("a"), wu16(1), wprops(v), []byte("x")) }},
+	{name: "publish_empty_topic", connected: true, code: packet.ProtocolError, // [MQTT-4.7.3-1]; v5: no topic alias (3.3.2.1)
+		bytes: func(v byte) []byte { return wire(0x30, wstr(""), wprops(v), []byte("x")) }},
+	{name: "publish_qos0_dup", connected: true, code: packet.ProtocolError, // [MQTT-3.3.1-2]
+		bytes: func(v byte) []byte { return wire(0x38, wstr("a"), wprops(v), []byte("x")) }},
 	{name: "publish_qos1_packet_id_0", connected: true, code: packet.ProtocolError, // [MQTT-2.2.1-3]
 		bytes: func(v byte) []byte { return wire(0x32, wstr("a"), wu16(0), wprops(v), []byte("x")) }},
 	{name: "pubrel_flags_0", connected: true, code: packet.MalformedPacket, // [MQTT-3.6.1-1]

@@ -370,3 +370,55 @@ func TestSlowManyClients(t *testing.T) {
 		t.Errorf("PublishDropped = %d, want 0", d)
 	}
 }
+
+// TestSlowSubscriberWriteTimeout: a subscriber whose socket stays full for
+// Options.WriteTimeout is disconnected, and its will published; the
+// publisher is never held up.
+func TestSlowSubscriberWriteTimeout(t *testing.T) {
+	t.Parallel()
+	s, addr := brokertest.StartServer(t, broker.Options{WriteTimeout: 300 * time.Millisecond, MaxQueuedBytes: 64 << 10})
+	watch := rcConnect(t, addr, packet.Version311, "watch")
+	rcSubscribe(t, watch, 1, "will/#", 1)
+	stalled := brokertest.Dial(t, addr, packet.Version311)
+	stalled.Conn.(*net.TCPConn).SetReadBuffer(8 << 10)
+	stalled.Write(&packet.Connect{ProtocolName: "MQTT", ProtocolVersion: packet.Version311, CleanStart: true, KeepAlive: 60,
+		ClientID: "stalled", WillFlag: true, WillTopic: "will/stalled", WillPayload: []byte("write timeout")})
+	if p := rcRead(t, stalled); p.Type() != packet.CONNACK {
+		t.Fatalf("CONNACK: %#v", p)
+	}
+	rcSubscribe(t, stalled, 1, "flood/#", 0)
+	pub := rcConnect(t, addr, packet.Version311, "pub")
+	payload := make([]byte, 1<<10)
+	var buf []byte
+	// Flood until the stalled subscriber is disconnected: at full speed
+	// until the broker drops for it (its socket is about full), then a
+	// batch per poll, so that its socket stays full and a write blocks.
+	var deadline time.Time
+	for i := 0; s.Stats().ClientsConnected == 3; i++ {
+		if i == 1024 {
+			t.Fatalf("stalled subscriber still connected after 64 MiB")
+		}
+		if deadline.IsZero() && s.Stats().PublishDropped > 0 {
+			deadline = time.Now().Add(boundedWait)
+		}
+		if !deadline.IsZero() {
+			if time.Now().After(deadline) {
+				t.Fatalf("stalled subscriber still connected %v after the first drop", boundedWait)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		buf = buf[:0]
+		for range 64 {
+			buf, _ = packet.Append(buf, &packet.Publish{Topic: "flood/x", Payload: payload}, packet.Version311)
+		}
+		pub.WriteRaw(buf)
+		rcPing(t, pub) // the publisher is served
+	}
+	if p := rcExpectPublish(t, watch); p.Topic != "will/stalled" || string(p.Payload) != "write timeout" {
+		t.Fatalf("will: %+v", p)
+	}
+	brokertest.Eventually(t, boundedWait, func() bool {
+		st := s.Stats()
+		return st.ClientsConnected == 2 && st.Subscriptions == 1
+	}, "stalled subscriber removed")
+}

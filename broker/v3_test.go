@@ -356,8 +356,9 @@ func TestV3PersistentSession(t *testing.T) {
 			pub.pub(t, "ps/4", 2, true, "m4")
 
 			c2 := p3Connect(t, addr, "durable", v, persistent)
-			if !c2.sessionPresent {
-				t.Fatalf("CONNACK session present = false for a stored session")
+			// 3.1 has no session present flag: its CONNACK byte is reserved.
+			if want := v == pv311; c2.sessionPresent != want {
+				t.Fatalf("CONNACK session present = %v for a stored session, want %v", c2.sessionPresent, want)
 			}
 			got := c2.in.waitN(t, 4)
 			want := []struct {
@@ -512,8 +513,8 @@ func TestV3SessionTakeover(t *testing.T) {
 			})
 			a.sub(t, "to/#", 1)
 			b := p3Connect(t, addr, "same", v, persistent)
-			if !b.sessionPresent {
-				t.Errorf("takeover with clean session 0: session present = false")
+			if want := v == pv311; b.sessionPresent != want {
+				t.Errorf("takeover with clean session 0: session present = %v, want %v", b.sessionPresent, want)
 			}
 			select {
 			case <-a.lost:
@@ -536,9 +537,8 @@ func TestV3SessionTakeover(t *testing.T) {
 			if n := a.in.len(); n != 0 {
 				t.Errorf("taken-over client received %d messages", n)
 			}
-			if n := s.Stats().ClientsConnected; n != 2 {
-				t.Errorf("ClientsConnected = %d, want 2", n)
-			}
+			// The old connection's read loop ends on its own schedule.
+			brokertest.Eventually(t, boundedWait, func() bool { return s.Stats().ClientsConnected == 2 }, "2 clients connected")
 			// A clean takeover starts a new session.
 			c := p3Connect(t, addr, "same", v)
 			if c.sessionPresent {
@@ -713,4 +713,189 @@ func TestV3SharedSubscription(t *testing.T) {
 	if n2 := other.in.len(); n2 != n {
 		t.Errorf("group h: %d messages, want %d", n2, n)
 	}
+}
+
+// TestV3Redelivery: QoS 1 and 2 messages in flight when a persistent
+// session's connection ends are resent on reconnect, PUBLISH with DUP and
+// the same packet identifier, or PUBREL after PUBREC [MQTT-4.4.0-1]; an
+// inbound QoS 2 message is not routed twice across the reconnect.
+func TestV3Redelivery(t *testing.T) {
+	t.Parallel()
+	_, addr := brokertest.StartServer(t, broker.Options{})
+	connect := func(id string) (*brokertest.RawClient, *packet.Connack) {
+		rc := brokertest.Dial(t, addr, packet.Version311)
+		rc.Write(&packet.Connect{ProtocolName: "MQTT", ProtocolVersion: packet.Version311, KeepAlive: 30, ClientID: id})
+		a, ok := rcRead(t, rc).(*packet.Connack)
+		if !ok || a.ReasonCode != 0 {
+			t.Fatalf("CONNACK: %#v", a)
+		}
+		return rc, a
+	}
+	sub, ack := connect("sub")
+	if ack.SessionPresent {
+		t.Fatalf("session present on a new session")
+	}
+	rcSubscribe(t, sub, 1, "rd/#", 2)
+	pub := rcConnect(t, addr, packet.Version311, "pub")
+	rcPublish(t, pub, "rd/1", 1, 1, "one")
+	rcPublish(t, pub, "rd/2", 2, 2, "two")
+	p1 := rcRead(t, sub).(*packet.Publish)
+	p2 := rcRead(t, sub).(*packet.Publish)
+	if p1.Topic != "rd/1" || p2.Topic != "rd/2" || p1.Dup || p2.Dup {
+		t.Fatalf("first deliveries: %+v %+v", p1, p2)
+	}
+	sub.Write(&packet.Ack{Kind: packet.PUBREC, PacketID: p2.PacketID})
+	rcExpectAck(t, sub, packet.PUBREL, p2.PacketID)
+	sub.Conn.Close() // no PUBACK for rd/1, no PUBCOMP for rd/2
+
+	sub, ack = connect("sub")
+	if !ack.SessionPresent {
+		t.Fatalf("session present = false on reconnect")
+	}
+	r1 := rcRead(t, sub).(*packet.Publish)
+	if r1.Topic != "rd/1" || !r1.Dup || r1.PacketID != p1.PacketID || r1.QoS != 1 || string(r1.Payload) != "one" {
+		t.Errorf("QoS 1 resent as %+v, want DUP with packet id %d", r1, p1.PacketID)
+	}
+	rcExpectAck(t, sub, packet.PUBREL, p2.PacketID)
+	sub.Write(&packet.Ack{Kind: packet.PUBACK, PacketID: r1.PacketID})
+	sub.Write(&packet.Ack{Kind: packet.PUBCOMP, PacketID: p2.PacketID})
+	rcPing(t, sub)
+
+	// Inbound: PUBLISH QoS 2, connection lost before PUBREL, resent with
+	// DUP on the new connection: routed once.
+	pub.Conn.Close()
+	pub2 := brokertest.Dial(t, addr, packet.Version311)
+	pub2.Write(&packet.Connect{ProtocolName: "MQTT", ProtocolVersion: packet.Version311, KeepAlive: 30, ClientID: "pub3"})
+	rcRead(t, pub2)
+	pub2.Write(&packet.Publish{Topic: "rd/3", QoS: 2, PacketID: 9, Payload: []byte("three")})
+	rcExpectAck(t, pub2, packet.PUBREC, 9)
+	pub2.Conn.Close()
+	pub3, ack := connect("pub3")
+	if !ack.SessionPresent {
+		t.Fatalf("publisher: session present = false")
+	}
+	pub3.Write(&packet.Publish{Topic: "rd/3", QoS: 2, PacketID: 9, Dup: true, Payload: []byte("three")})
+	rcExpectAck(t, pub3, packet.PUBREC, 9)
+	pub3.Write(&packet.Ack{Kind: packet.PUBREL, PacketID: 9})
+	rcExpectAck(t, pub3, packet.PUBCOMP, 9)
+	rcPublish(t, pub3, "rd/end", 1, 10, "end")
+	if p := rcExpectPublish(t, sub); p.Topic != "rd/3" {
+		t.Fatalf("got %+v", p)
+	}
+	if p := rcExpectPublish(t, sub); p.Topic != "rd/end" {
+		t.Fatalf("inbound QoS 2 routed twice: then %+v", p)
+	}
+}
+
+// TestV3SubscribeFailure: an invalid filter gets SUBACK 0x80 for that
+// entry and the connection stays [MQTT-3.9.3]; UNSUBSCRIBE stops delivery.
+func TestV3SubscribeFailure(t *testing.T) {
+	t.Parallel()
+	_, addr := brokertest.StartServer(t, broker.Options{})
+	rc := rcConnect(t, addr, packet.Version311, "s")
+	rc.Write(&packet.Subscribe{PacketID: 3, Subscriptions: []packet.SubOptions{
+		{Filter: "a/#/b", QoS: 1}, {Filter: "ok/+", QoS: 2}, {Filter: "x+", QoS: 0}, {Filter: "$share/g", QoS: 1}, {Filter: "ok2/#", QoS: 0},
+	}})
+	sa, ok := rcRead(t, rc).(*packet.Suback)
+	want := []packet.ReasonCode{0x80, 2, 0x80, 0x80, 0}
+	if !ok || sa.PacketID != 3 || !slices.Equal(sa.ReasonCodes, want) {
+		t.Fatalf("SUBACK %#v, want codes %v", sa, want)
+	}
+	pub := p3Connect(t, addr, "", pv311)
+	pub.pub(t, "ok/1", 1, false, "x")
+	if p := rcExpectPublish(t, rc); p.Topic != "ok/1" || p.QoS != 1 {
+		t.Fatalf("got %+v", p)
+	}
+	rc.Write(&packet.Unsubscribe{PacketID: 4, Filters: []string{"ok/+", "never"}})
+	if u, ok := rcRead(t, rc).(*packet.Unsuback); !ok || u.PacketID != 4 {
+		t.Fatalf("UNSUBACK: %#v", u)
+	}
+	pub.pub(t, "ok/2", 1, false, "x")
+	pub.pub(t, "ok2/end", 1, false, "x")
+	if p := rcExpectPublish(t, rc); p.Topic != "ok2/end" {
+		t.Fatalf("delivered after UNSUBSCRIBE: %+v", p)
+	}
+}
+
+// TestV3LargePayload: payloads up to the maximum packet size go through
+// intact, in both directions of the read buffer's growth.
+func TestV3LargePayload(t *testing.T) {
+	t.Parallel()
+	const maxPacket = 256 << 10
+	_, addr := brokertest.StartServer(t, broker.Options{MaxPacketSize: maxPacket})
+	sub := p3Connect(t, addr, "sub", pv311)
+	sub.sub(t, "big/#", 1)
+	pub := p3Connect(t, addr, "pub", pv311)
+	sizes := []int{0, 1, 4095, 4096, 100 << 10, maxPacket - 20} // header, topic and packet id fit in 20 bytes
+	for i, n := range sizes {
+		b := make([]byte, n)
+		for j := range b {
+			b[j] = byte(i + j*7)
+		}
+		p3PublishBytes(t, pub, fmt.Sprintf("big/%d", i), b)
+	}
+	got := sub.in.waitN(t, len(sizes))
+	for i, n := range sizes {
+		m := got[i]
+		if m.Topic() != fmt.Sprintf("big/%d", i) || len(m.Payload()) != n {
+			t.Fatalf("message %d: %s, %d bytes, want %d", i, m.Topic(), len(m.Payload()), n)
+		}
+		for j, c := range m.Payload() {
+			if c != byte(i+j*7) {
+				t.Fatalf("message %d: byte %d corrupted", i, j)
+			}
+		}
+	}
+}
+
+func p3PublishBytes(t *testing.T, pc *p3Client, topicName string, payload []byte) {
+	t.Helper()
+	p3Wait(t, pc.Publish(topicName, 1, false, payload), "publish "+topicName)
+}
+
+// TestV3ResubscribeResendsRetained: subscribing again to the same filter
+// replaces the subscription (new QoS) and resends the retained messages
+// [MQTT-3.8.4-3].
+func TestV3ResubscribeResendsRetained(t *testing.T) {
+	t.Parallel()
+	_, addr := brokertest.StartServer(t, broker.Options{})
+	pub := rcConnect(t, addr, packet.Version311, "pub")
+	rcPublish(t, pub, "rs/a", 2, 1, "kept")
+	pub.Write(&packet.Publish{Topic: "rs/a", QoS: 2, PacketID: 2, Retain: true, Payload: []byte("kept")})
+	rcExpectAck(t, pub, packet.PUBREC, 2)
+	pub.Write(&packet.Ack{Kind: packet.PUBREL, PacketID: 2})
+	rcExpectAck(t, pub, packet.PUBCOMP, 2)
+
+	sub := rcConnect(t, addr, packet.Version311, "sub")
+	rcSubscribe(t, sub, 1, "rs/#", 0)
+	if p := rcExpectPublish(t, sub); !p.Retain || p.QoS != 0 || string(p.Payload) != "kept" {
+		t.Fatalf("first: %+v", p)
+	}
+	rcSubscribe(t, sub, 2, "rs/#", 1)
+	if p := rcExpectPublish(t, sub); !p.Retain || p.QoS != 1 || string(p.Payload) != "kept" {
+		t.Fatalf("again: %+v", p)
+	}
+	rcPublish(t, pub, "rs/b", 2, 3, "live")
+	if p := rcExpectPublish(t, sub); p.Retain || p.QoS != 1 || p.Topic != "rs/b" {
+		t.Fatalf("live, one copy at the new QoS: %+v", p)
+	}
+	rcPing(t, sub)
+}
+
+// TestV3MaxConnections: past Options.MaxConnections a 3.1.1 client gets
+// CONNACK 0x03 (server unavailable); once one leaves, it is accepted.
+func TestV3MaxConnections(t *testing.T) {
+	t.Parallel()
+	s, addr := brokertest.StartServer(t, broker.Options{MaxConnections: 2})
+	a := rcConnect(t, addr, packet.Version311, "a")
+	rcConnect(t, addr, packet.Version311, "b")
+	rc := brokertest.Dial(t, addr, packet.Version311)
+	rc.Write(&packet.Connect{ProtocolName: "MQTT", ProtocolVersion: packet.Version311, CleanStart: true, KeepAlive: 30, ClientID: "c"})
+	got := rcExpectClosed(t, rc, boundedWait)
+	if len(got) != 1 || got[0].(*packet.Connack).ReasonCode != packet.V3ServerUnavailable {
+		t.Fatalf("third connection: %s, want CONNACK 0x03", describePackets(got))
+	}
+	a.Write(&packet.Disconnect{})
+	brokertest.Eventually(t, boundedWait, func() bool { return s.Stats().ClientsConnected == 1 }, "a gone")
+	rcPing(t, rcConnect(t, addr, packet.Version311, "c"))
 }

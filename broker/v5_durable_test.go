@@ -83,11 +83,9 @@ func TestV5DurableAckAfterConfirm(t *testing.T) {
 			if string(p.m.Payload) != "keep me" || p.m.QoS != qos {
 				t.Fatalf("durable got %q QoS %d, want %q QoS %d", p.m.Payload, p.m.QoS, "keep me", qos)
 			}
-			v5Ping(t, r) // no PUBACK/PUBREC before the confirmation
-			confirmed := make(chan struct{})
-			go func() { p.done(nil); close(confirmed) }()
+			v5Ping(t, r)                                        // no PUBACK/PUBREC before the confirmation
+			v5Within(t, "confirmation", func() { p.done(nil) }) // as a store would, from its goroutine
 			v5ReadAck(t, r, pubackKind(qos), 7, packet.Success)
-			<-confirmed
 			if qos == 2 {
 				r.Write(&packet.Ack{Kind: packet.PUBREL, PacketID: 7})
 				v5ReadAck(t, r, packet.PUBCOMP, 7, packet.Success)
@@ -100,10 +98,18 @@ func TestV5DurableRefused(t *testing.T) {
 	t.Parallel()
 	s, addr := brokertest.StartServer(t, broker.Options{})
 	pending := v5DurableSub(t, s, "refuse/#")
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
 	go func() {
-		// Refuses the first two messages of each run, takes the rest.
+		// Refuses the first two messages, takes the rest.
 		n := 0
-		for p := range pending {
+		for {
+			var p v5Pending
+			select {
+			case p = <-pending:
+			case <-stop:
+				return
+			}
 			n++
 			switch n {
 			case 1:
@@ -169,12 +175,15 @@ func TestV5DurableParallelPublishers(t *testing.T) {
 		return got
 	}
 	confirm := func(ps ...v5Pending) {
+		t.Helper()
 		// From other goroutines, as a store would.
-		var wg sync.WaitGroup
-		for _, p := range ps {
-			wg.Go(func() { p.done(nil) })
-		}
-		wg.Wait()
+		v5Within(t, "confirmations", func() {
+			var wg sync.WaitGroup
+			for _, p := range ps {
+				wg.Go(func() { p.done(nil) })
+			}
+			wg.Wait()
+		})
 	}
 
 	a.Write(&packet.Publish{Topic: "par/a", QoS: 1, PacketID: 1, Payload: []byte("a1")})
@@ -216,14 +225,17 @@ func TestV5DurableParallelPublishers(t *testing.T) {
 			all = append(all, v5NextPending(t, pending))
 		}
 		rand.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
-		var wg sync.WaitGroup
-		for w := range 4 {
-			wg.Go(func() {
-				for i := w; i < len(all); i += 4 {
-					all[i].done(nil)
-				}
-			})
-		}
+		v5Within(t, "confirmations", func() {
+			var wg sync.WaitGroup
+			for w := range 4 {
+				wg.Go(func() {
+					for i := w; i < len(all); i += 4 {
+						all[i].done(nil)
+					}
+				})
+			}
+			wg.Wait()
+		})
 		for i, r := range clients {
 			for j := range perPublisher {
 				a := v5Read[*packet.Ack](t, r)
@@ -232,7 +244,6 @@ func TestV5DurableParallelPublishers(t *testing.T) {
 				}
 			}
 		}
-		wg.Wait()
 	})
 }
 

@@ -83,21 +83,23 @@ func TestV5Will(t *testing.T) {
 				}
 			}
 			brokertest.Eventually(t, v5Wait, func() bool { return s.Stats().ClientsConnected == 1 }, "will client offline")
+			offline := time.Now() // the will delay runs from about now
 			switch tc.end {
 			case reconnect:
-				r2, ack := v5RawConnect(t, addr, &packet.Connect{ClientID: id,
+				_, ack := v5RawConnect(t, addr, &packet.Connect{ClientID: id,
 					Properties: v5Props(func(p *packet.Properties) { p.SessionExpiry = 30; p.Set(packet.PropSessionExpiry) })})
 				if !ack.SessionPresent {
 					t.Errorf("reconnect: got no session present")
 				}
-				_ = r2
 			case cleanAgain:
 				v5RawConnect(t, addr, &packet.Connect{ClientID: id, CleanStart: true})
 			}
 			if !tc.wantWill {
 				// Past any will delay, and after the session ended when it
 				// ends: a sentinel comes first.
-				v5SleepUntil(start.Add(time.Duration(tc.willDelay)*time.Second + 200*time.Millisecond))
+				if tc.willDelay > 0 {
+					v5SleepUntil(offline.Add(time.Duration(tc.willDelay)*time.Second + 200*time.Millisecond))
+				}
 				if tc.expiry == 0 {
 					brokertest.Eventually(t, v5Wait, func() bool { return s.Stats().ClientsTotal == 1 }, "session ended")
 				}
@@ -347,6 +349,10 @@ func TestV5ServerDisconnect(t *testing.T) {
 			p.Set(packet.PropAuthMethod)
 		})}, want: packet.ProtocolError},
 		{name: "AUTH without method", send: &packet.Auth{}, want: packet.ProtocolError},
+		{name: "no local on a shared subscription", send: &packet.Subscribe{PacketID: 1, Subscriptions: []packet.SubOptions{
+			{Filter: "$share/g/t", QoS: 1, NoLocal: true}}}, want: packet.ProtocolError}, // [MQTT-3.8.3-4]
+		{name: "subscription identifier from a client", send: &packet.Publish{Topic: "t", QoS: 1, PacketID: 1,
+			Properties: v5Props(func(p *packet.Properties) { p.SubscriptionIDs = []uint32{1} })}, want: packet.ProtocolError}, // [MQTT-3.3.4-6]
 		{name: "second CONNECT without problem information", problemInfo: v5Ptr[byte](0),
 			send: &packet.Connect{ProtocolName: "MQTT", ProtocolVersion: 5, ClientID: "again"}, want: packet.ProtocolError},
 		{name: "AUTH without problem information", problemInfo: v5Ptr[byte](0), send: &packet.Auth{}, want: packet.ProtocolError},
@@ -384,5 +390,87 @@ func TestV5Shutdown(t *testing.T) {
 	v5ExpectDisconnect(t, r, packet.ServerShuttingDown)
 	if d := pc.disconnected(t); d.ReasonCode != byte(packet.ServerShuttingDown) {
 		t.Errorf("paho: got DISCONNECT 0x%02x, want 0x8b", d.ReasonCode)
+	}
+}
+
+// TestV5WillMessageExpiry: the will's message expiry interval runs from the
+// will's publication, not from the CONNECT that carried it (3.1.3.2.4).
+func TestV5WillMessageExpiry(t *testing.T) {
+	t.Parallel()
+	_, addr := brokertest.StartServer(t, broker.Options{})
+	watcher := v5ConnectID(t, addr, "watcher")
+	watcher.sub(t, "will/#", 1)
+	cp := &packet.Connect{ClientID: "expiring-will", CleanStart: true,
+		WillFlag: true, WillQoS: 1, WillRetain: true, WillTopic: "will/expiring", WillPayload: []byte("bye")}
+	cp.WillProperties.MessageExpiry = 1
+	cp.WillProperties.Set(packet.PropMessageExpiry)
+	r, _ := v5RawConnect(t, addr, cp)
+	connected := time.Now()
+	// Connected for longer than the will's expiry interval.
+	v5SleepUntil(connected.Add(1100 * time.Millisecond))
+	r.Conn.Close()
+	m := watcher.expect(t, "will/expiring", "bye")
+	if e := m.Properties.MessageExpiry; e == nil || *e != 1 {
+		t.Errorf("will message expiry: got %v, want 1", v5Deref(e))
+	}
+	// Still retained right after its publication.
+	late := v5ConnectID(t, addr, "late")
+	late.sub(t, "will/expiring", 1)
+	if m := late.expect(t, "will/expiring", "bye"); !m.Retain {
+		t.Errorf("retained will: got retain false")
+	}
+}
+
+// TestV5DisconnectWhileWriting: a server DISCONNECT to a client whose
+// output is still being written goes after that output, it is not lost.
+func TestV5DisconnectWhileWriting(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		end  func(t *testing.T, s *broker.Server, addr string, r *brokertest.RawClient)
+		want packet.ReasonCode
+	}{
+		{"protocol error", func(t *testing.T, _ *broker.Server, _ string, r *brokertest.RawClient) {
+			r.Write(&packet.Connect{ProtocolName: "MQTT", ProtocolVersion: 5, ClientID: "again"})
+		}, packet.ProtocolError},
+		{"takeover", func(t *testing.T, _ *broker.Server, addr string, _ *brokertest.RawClient) {
+			v5RawConnect(t, addr, &packet.Connect{ClientID: "busy", CleanStart: true})
+		}, packet.SessionTakenOver},
+		{"shutdown", func(t *testing.T, s *broker.Server, _ string, _ *brokertest.RawClient) {
+			ctx, cancel := context.WithTimeout(context.Background(), v5Wait)
+			defer cancel()
+			if err := s.Shutdown(ctx); err != nil {
+				t.Errorf("shutdown: %v", err)
+			}
+		}, packet.ServerShuttingDown},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s, addr := brokertest.StartServer(t, broker.Options{})
+			r, _ := v5RawConnect(t, addr, &packet.Connect{ClientID: "busy", CleanStart: true})
+			v5RawSubscribe(t, r, 1, 0, packet.SubOptions{Filter: "flood", QoS: 0})
+			pub := v5ConnectID(t, addr, "flooder")
+			payload := make([]byte, 4096)
+			// r does not read: the broker's writes back up.
+			for range 1000 {
+				pub.publish(t, &paho.Publish{Topic: "flood", Payload: payload})
+			}
+			// Shutdown would wait for the paho publisher's connection too;
+			// nothing else is published from now on.
+			tc.end(t, s, addr, r)
+			got := r.ExpectClosed(v5Wait)
+			if len(got) == 0 {
+				t.Fatalf("connection closed without any packet, want messages then DISCONNECT 0x%02x", byte(tc.want))
+			}
+			switch d := got[len(got)-1].(type) {
+			case *packet.Disconnect:
+				if d.ReasonCode != tc.want {
+					t.Fatalf("DISCONNECT after %d packets: got reason 0x%02x, want 0x%02x", len(got)-1, byte(d.ReasonCode), byte(tc.want))
+				}
+			default:
+				t.Fatalf("last of %d packets: got %v, want DISCONNECT 0x%02x", len(got), d.Type(), byte(tc.want))
+			}
+		})
 	}
 }

@@ -200,9 +200,23 @@ func v5Read[T packet.Packet](t *testing.T, r *brokertest.RawClient) T {
 	got, ok := p.(T)
 	if !ok {
 		var zero T
-		t.Fatalf("got %T %+v, want %T", p, p, zero)
+		t.Fatalf("got %s, want %T", v5Describe(p), zero)
 	}
 	return got
+}
+
+// v5Describe summarises a packet for a failure message.
+func v5Describe(p packet.Packet) string {
+	switch p := p.(type) {
+	case *packet.Publish:
+		return fmt.Sprintf("PUBLISH %q id %d QoS %d dup %v (%d bytes)", p.Topic, p.PacketID, p.QoS, p.Dup, len(p.Payload))
+	case *packet.Ack:
+		return fmt.Sprintf("%v id %d reason 0x%02x", p.Kind, p.PacketID, byte(p.ReasonCode))
+	case *packet.Disconnect:
+		return fmt.Sprintf("DISCONNECT 0x%02x %q", byte(p.ReasonCode), p.Properties.ReasonString)
+	default:
+		return fmt.Sprintf("%v %+v", p.Type(), p)
+	}
 }
 
 // v5RawSubscribe subscribes with the given identifier (0: none) and requires
@@ -249,6 +263,22 @@ func v5ExpectDisconnect(t *testing.T, r *brokertest.RawClient, code packet.Reaso
 		t.Fatalf("DISCONNECT: got reason 0x%02x (%q), want 0x%02x", byte(d.ReasonCode), d.Properties.ReasonString, byte(code))
 	}
 	return d
+}
+
+// v5Within runs f, which must not block for long, and fails the test if
+// it has not returned within v5Wait.
+func v5Within(t *testing.T, what string, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	select {
+	case <-done:
+	case <-time.After(v5Wait):
+		t.Fatalf("%s: still running after %v", what, v5Wait)
+	}
 }
 
 // v5SleepUntil waits for a wall-clock deadline (message or session expiry,
@@ -308,11 +338,10 @@ func TestV5ConnackProperties(t *testing.T) {
 			if tc.wantAssigned {
 				// The assigned identifier is the client's: a second client
 				// taking it over ends the first [MQTT-3.2.2-16].
-				other := v5ConnectID(t, addr, p.AssignedClientID)
+				v5ConnectID(t, addr, p.AssignedClientID)
 				if d := pc.disconnected(t); d.ReasonCode != byte(packet.SessionTakenOver) {
 					t.Errorf("takeover of the assigned id: got reason 0x%02x, want 0x8e", d.ReasonCode)
 				}
-				_ = other
 			}
 		})
 	}

@@ -49,6 +49,11 @@ func runMemory(ctx context.Context, env Env) (*Sample, error) {
 		return nil, err
 	}
 	s.add(mIdleRSS, "MiB", mib(idle))
+	// Anonymous memory only: VmRSS also counts mapped files such as
+	// shared libraries (most of Mosquitto's idle RSS is libcrypto & co).
+	if anon, err := ReadStatusBytes(env.PID, "RssAnon"); err == nil {
+		s.add("idle RssAnon", "MiB", mib(anon))
+	}
 
 	var conns []net.Conn
 	defer func() {

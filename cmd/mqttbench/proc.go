@@ -137,36 +137,42 @@ func parseStatTicks(s string) (utime, stime int64, err error) {
 
 // ReadRSS returns the resident set size of process pid in bytes (VmRSS).
 func ReadRSS(pid int) (int64, error) {
+	return ReadStatusBytes(pid, "VmRSS")
+}
+
+// ReadStatusBytes returns a kB field of /proc/PID/status (VmRSS, RssAnon,
+// RssFile, ...) in bytes.
+func ReadStatusBytes(pid int, key string) (int64, error) {
 	b, err := os.ReadFile(filepath.Join(procRoot, strconv.Itoa(pid), "status"))
 	if err != nil {
 		return 0, err
 	}
-	v, err := parseVmRSS(string(b))
+	v, err := parseStatusKB(string(b), key)
 	if err != nil {
 		return 0, fmt.Errorf("pid %d: %w", pid, err)
 	}
 	return v, nil
 }
 
-// parseVmRSS extracts VmRSS (reported in kB) from /proc/PID/status and
-// returns it in bytes.
-func parseVmRSS(status string) (int64, error) {
+// parseStatusKB extracts the field key (reported in kB) from the contents
+// of /proc/PID/status and returns it in bytes.
+func parseStatusKB(status, key string) (int64, error) {
 	for line := range strings.SplitSeq(status, "\n") {
-		rest, ok := strings.CutPrefix(line, "VmRSS:")
+		rest, ok := strings.CutPrefix(line, key+":")
 		if !ok {
 			continue
 		}
 		f := strings.Fields(rest)
 		if len(f) != 2 || f[1] != "kB" {
-			return 0, fmt.Errorf("malformed VmRSS line %q", line)
+			return 0, fmt.Errorf("malformed %s line %q", key, line)
 		}
 		kb, err := strconv.ParseInt(f[0], 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf("VmRSS: %w", err)
+			return 0, fmt.Errorf("%s: %w", key, err)
 		}
 		return kb * 1024, nil
 	}
-	return 0, errors.New("no VmRSS line (kernel thread or zombie?)")
+	return 0, fmt.Errorf("no %s line (kernel thread or zombie?)", key)
 }
 
 // ReadBusyCPU returns the CPU time all processors have spent busy (not

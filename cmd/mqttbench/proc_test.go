@@ -101,14 +101,17 @@ func TestReadRSSFixture(t *testing.T) {
 	if rss != 8816*1024 {
 		t.Errorf("rss = %d", rss)
 	}
+	if anon, err := ReadStatusBytes(4242, "RssAnon"); err != nil || anon != 1200*1024 {
+		t.Errorf("RssAnon = %d, %v", anon, err)
+	}
 	if _, err := ReadRSS(77); err == nil {
 		t.Error("kernel thread without VmRSS: want error")
 	}
 }
 
-func TestParseVmRSSMalformed(t *testing.T) {
-	for _, bad := range []string{"VmRSS:\t12 MB\n", "VmRSS:\tabc kB\n", "VmRSS:\n"} {
-		if _, err := parseVmRSS(bad); err == nil {
+func TestParseStatusKBMalformed(t *testing.T) {
+	for _, bad := range []string{"VmRSS:\t12 MB\n", "VmRSS:\tabc kB\n", "VmRSS:\n", "VmRSSx:\t12 kB\n"} {
+		if _, err := parseStatusKB(bad, "VmRSS"); err == nil {
 			t.Errorf("%q: want error", bad)
 		}
 	}
