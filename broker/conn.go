@@ -3,6 +3,7 @@ package broker
 import (
 	"errors"
 	"net"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -28,14 +29,17 @@ type conn struct {
 	problemInfo bool   // client accepts reason strings and user properties
 
 	// Read side, owned by serve.
-	rbuf      []byte // full capacity; rbuf[:rlen] holds unread input
-	rlen      int
-	inAliases map[uint16]string
-	f         flusher
-	connected bool
-	stop      bool      // serve returns after this batch
-	graceful  bool      // DISCONNECT received: no will (unless reason 0x04)
-	armed     time.Time // when the keep alive deadline was last set
+	rbuf       []byte // full capacity; rbuf[:rlen] holds unread input
+	rlen       int
+	inAliases  map[uint16]string
+	f          flusher
+	connected  bool
+	stop       bool      // serve returns after this batch
+	graceful   bool      // DISCONNECT received: no will (unless reason 0x04)
+	armed      time.Time // when the read deadline was last set
+	lastPacket time.Time // when the last batch of packets was read
+	fd         int       // the socket, while parked
+	deadline   time.Time // while parked: when the connection times out; zero: never
 
 	// Publishes waiting for durable subscribers, in arrival order.
 	ackMu sync.Mutex
@@ -47,8 +51,10 @@ type conn struct {
 	writing      bool // a flush or the writer goroutine owns the socket
 	flushPending bool // someone will flush wbuf
 	closed       bool
+	readDone     bool // the read side finished: closing the socket is safe
 	final        bool // wbuf ends with a server DISCONNECT, queued while a writer owned the socket: nothing goes after it and the writer closes the connection
 	outAliases   map[string]uint16
+	lastWrite    time.Time // when output was last handed to the socket
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -62,71 +68,129 @@ func newConn(s *Server, nc net.Conn) *conn {
 func (c *conn) serve() {
 	c.allowAnon = c.s.allowAnonymous(c.nc.LocalAddr())
 	c.nc.SetReadDeadline(time.Now().Add(c.s.opts.ConnectTimeout))
-	if !c.readLoop(true) {
+	if c.readLoop(true) != readHandshakeDone {
 		c.finish()
 		return
 	}
-	// Exits when the connection ends; finish runs there.
+	// Exits when the connection ends or parks.
 	if !c.s.goFunc(c.loop) {
 		c.finish()
 	}
 }
 
+// loop runs the read loop until the connection ends (then finish runs) or
+// parks: an idle connection is handed to a poller and its goroutine
+// exits; the poller starts a new loop when the client sends again.
 func (c *conn) loop() {
-	defer c.finish()
-	c.readLoop(false)
+	if c.readLoop(false) == readParked {
+		return
+	}
+	c.finish()
 }
 
+// Outcomes of readLoop.
+const (
+	readEnded = iota
+	readHandshakeDone
+	readParked
+)
+
 // readLoop reads what the socket has, handles every whole packet, flushes
-// the output of the batch, and repeats. It returns false when the client
-// disconnects, breaks the protocol, times out, or the server shuts down;
-// with handshake set it returns true as soon as the client is connected.
-func (c *conn) readLoop(handshake bool) bool {
+// the output of the batch, and repeats. It returns readEnded when the
+// client disconnects, breaks the protocol, times out, or the server shuts
+// down; readParked when the connection was idle for parkAfter and is now
+// the poller's; with handshake set, readHandshakeDone once the client is
+// connected.
+func (c *conn) readLoop(handshake bool) int {
 	for {
 		n, err := readInto(c.nc, c.rc, c.readBuf, c.idle)
 		if err != nil {
+			if c.connected && errors.Is(err, os.ErrDeadlineExceeded) && !c.keepAliveExpired(time.Now()) {
+				if c.rlen == 0 && c.s.rx != nil && c.s.rx.park(c) {
+					return readParked
+				}
+				c.armKeepAlive(time.Now(), true)
+				continue
+			}
 			c.s.log.Debug("read ended", "client", c.clientID, "remote", c.nc.RemoteAddr().String(), "err", err)
-			return false
+			return readEnded
 		}
-		c.rlen += n
-		c.s.stats.bytesIn.Add(uint64(n))
-		err = c.process()
-		c.f.flush()
+		now := time.Now()
+		c.lastPacket = now
+		if !c.afterRead(n) {
+			return readEnded
+		}
 		c.f.waitCongested(congestionWait, c.s.closed)
-		if err != nil {
-			c.fail(err)
-			return false
-		}
-		if c.stop {
-			return false
-		}
 		if handshake && c.connected {
-			c.armKeepAlive(time.Now(), true)
-			return true
+			return readHandshakeDone
 		}
-		c.armKeepAlive(time.Now(), false)
+		c.armKeepAlive(now, false)
 	}
 }
+
+// parkAfter is how long a connection stays silent before its goroutine
+// hands it to a poller (where it costs no goroutine and no stack).
+const parkAfter = 300 * time.Millisecond
 
 // congestionWait bounds how long a publisher pauses for the congested
 // queues of the subscribers its last batch reached.
 const congestionWait = time.Second
 
-// armKeepAlive sets the read deadline to one and a half keep alive
-// periods from now [MQTT-3.1.2-24]. Re-arming costs a timer update, so a
-// busy connection re-arms only when 1% of the period has passed since the
-// last time: the deadline stays at least 1.49 periods after the last packet.
+// afterRead handles the n bytes just read into the read buffer: every
+// whole packet, then one flush for the batch. It returns false when the
+// connection must end.
+func (c *conn) afterRead(n int) bool {
+	c.rlen += n
+	c.s.stats.bytesIn.Add(uint64(n))
+	err := c.process()
+	c.f.flush()
+	if err != nil {
+		c.fail(err)
+		return false
+	}
+	return !c.stop
+}
+
+// armKeepAlive sets the read deadline: one and a half keep alive periods
+// after the last packet [MQTT-3.1.2-24], or parkAfter from now when that
+// comes first and connections can park. Re-arming costs a timer update, so
+// a busy connection re-arms only when 1% of the period has passed since
+// the last time: the deadline stays at least 1.49 periods after the last
+// packet.
 func (c *conn) armKeepAlive(now time.Time, force bool) {
-	if c.keepAlive == 0 {
+	var dl time.Time
+	if c.keepAlive > 0 {
+		dl = c.lastPacket.Add(c.keepAlive * 3 / 2)
+	}
+	if c.s.rx != nil {
+		if p := now.Add(parkAfter); dl.IsZero() || p.Before(dl) {
+			dl = p
+		}
+	}
+	if dl.IsZero() {
 		if force {
 			c.nc.SetReadDeadline(time.Time{})
 		}
 		return
 	}
-	if force || now.Sub(c.armed) >= c.keepAlive/100 {
+	if force || now.Sub(c.armed) >= dl.Sub(now)/100 {
 		c.armed = now
-		c.nc.SetReadDeadline(now.Add(c.keepAlive * 3 / 2))
+		c.nc.SetReadDeadline(dl)
 	}
+}
+
+// keepAliveExpired reports whether 1.5 keep alive periods have passed
+// since the last packet.
+func (c *conn) keepAliveExpired(now time.Time) bool {
+	return c.keepAlive > 0 && now.Sub(c.lastPacket) >= c.keepAlive*3/2
+}
+
+// keepAliveDeadline is when a parked connection times out; zero: never.
+func (c *conn) keepAliveDeadline() time.Time {
+	if c.keepAlive == 0 {
+		return time.Time{}
+	}
+	return c.lastPacket.Add(c.keepAlive * 3 / 2)
 }
 
 // readBuf returns the free part of the read buffer, taking one from the
@@ -268,7 +332,9 @@ func (c *conn) sendFinal(p packet.Packet) {
 			c.wbuf, _ = packet.Append(c.wbuf, p, c.version)
 			c.final = true
 			c.wmu.Unlock()
-			c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+			// Bounded like the direct write below, whatever the writer's
+			// deadline: a client that does not read is cut off.
+			time.AfterFunc(time.Second, c.closeNet)
 			return
 		}
 		var buf []byte
@@ -296,7 +362,11 @@ func (c *conn) shutdown() {
 func (c *conn) closeNet() {
 	c.wmu.Lock()
 	if c.closed {
+		done := c.readDone
 		c.wmu.Unlock()
+		if done {
+			c.nc.Close()
+		}
 		return
 	}
 	c.closed = true
@@ -304,17 +374,30 @@ func (c *conn) closeNet() {
 		putBuf(c.wbuf)
 	}
 	c.wbuf = nil
+	done := c.readDone
 	c.wmu.Unlock()
-	c.nc.Close()
+	// Shut the socket down rather than close it while the read side may
+	// still use it: the reader (goroutine or poller) then sees end of file
+	// and runs finish, which closes it.
+	// A shutdown error (ENOTCONN after a reset) is fine: the reader sees
+	// the end all the same. Closing here instead would take the socket out
+	// of the poller's epoll set without the poller knowing.
+	if done || c.rc == nil {
+		c.nc.Close()
+		return
+	}
+	shutdownSocket(c.rc)
 }
 
 // finish runs when the read loop ends.
 func (c *conn) finish() {
 	c.wmu.Lock()
+	c.readDone = true
 	final := c.final && c.writing // the writer closes after the DISCONNECT
 	c.wmu.Unlock()
 	if !final {
 		c.closeNet()
+		c.nc.Close()
 	}
 	if c.rbuf != nil {
 		putBuf(c.rbuf)

@@ -168,6 +168,8 @@ func (c *conn) handleConnect(p *packet.Connect) error {
 		return c.refuse(packet.ServerUnavailable, "server shutting down")
 	}
 	c.connected = true
+	c.lastPacket = time.Now()
+	c.armKeepAlive(c.lastPacket, true) // replaces the CONNECT deadline
 	c.s.stats.connected.Add(1)
 	c.s.stats.connectedTotal.Add(1)
 	c.s.stats.noteMaxConnected()

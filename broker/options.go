@@ -58,6 +58,10 @@ type Options struct {
 	Store Store
 	// Version is reported in $SYS/broker/version.
 	Version string
+	// GoroutinePerConn keeps the read goroutine of an idle connection
+	// instead of parking the connection on the epoll poller (Linux), as on
+	// other systems. For comparison and debugging.
+	GoroutinePerConn bool
 }
 
 // DefaultOptions returns the options used for zero fields.

@@ -14,3 +14,5 @@ func tryWrite(net.Conn, syscall.RawConn, []byte) (int, error) { return 0, nil }
 func readInto(nc net.Conn, _ syscall.RawConn, get func() []byte, _ func()) (int, error) {
 	return nc.Read(get())
 }
+
+func shutdownSocket(syscall.RawConn) error { return syscall.EINVAL }

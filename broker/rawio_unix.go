@@ -84,3 +84,14 @@ func readInto(nc net.Conn, rc syscall.RawConn, get func() []byte, idle func()) (
 	}
 	return n, err
 }
+
+// shutdownSocket shuts both directions of the socket down, which wakes a
+// blocked reader with end of file without closing the descriptor.
+func shutdownSocket(rc syscall.RawConn) error {
+	var serr error
+	err := rc.Control(func(fd uintptr) { serr = syscall.Shutdown(int(fd), syscall.SHUT_RDWR) })
+	if err != nil {
+		return err
+	}
+	return serr
+}

@@ -37,6 +37,7 @@ type Server struct {
 	listeners []net.Listener
 	closing   bool
 
+	rx     *reactor      // parks idle connections; nil: they keep their goroutine
 	closed chan struct{} // closed when Shutdown starts
 	wg     sync.WaitGroup
 	once   sync.Once
@@ -88,6 +89,14 @@ func (s *Server) Start() error {
 	}
 	s.listeners = append(s.listeners, lns...)
 	s.mu.Unlock()
+	if !s.opts.GoroutinePerConn && s.rx == nil && len(lns) > 0 {
+		rx, err := newReactor(s)
+		if err == nil && rx.start(s) {
+			s.rx = rx
+		} else if err == nil {
+			rx.close()
+		}
+	}
 	for i, ln := range lns {
 		l := s.opts.Listeners[i]
 		anon := isLoopback(ln.Addr())
@@ -185,6 +194,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		for _, ss := range sessions {
 			ss.stopTimers()
+		}
+		if s.rx != nil {
+			s.rx.wakeAll() // pollers with no connection left exit
 		}
 	})
 	done := make(chan struct{})

@@ -254,17 +254,34 @@ func (ss *session) ack(f *flusher, c *conn, kind packet.Type, pid uint16) bool {
 }
 
 // resumeLocked resends what was in flight (PUBLISH with DUP, or PUBREL) and
-// then the pending queue, after a reconnect [MQTT-4.4.0-1].
+// then the pending queue, after a reconnect [MQTT-4.4.0-1]. PUBLISHes
+// beyond the window (the client's Receive Maximum may be smaller now)
+// go back to the head of the queue, for when acks free the window
+// [MQTT-3.3.4-9]; they keep their packet identifiers and DUP.
 func (ss *session) resumeLocked(f *flusher, c *conn) {
 	now := time.Now()
+	var held []*outMsg
+	kept := ss.inflight[:0]
 	for _, om := range ss.inflight {
-		if om.rel {
+		switch {
+		case om.rel:
 			c.writeAck(f, packet.PUBREL, om.pid, packet.Success)
+		case len(kept) >= ss.window:
+			held = append(held, om)
+			continue
+		case c.writePublish(f, om) == writeDropped:
+			// Too large for the new connection: discarded as if
+			// delivered [MQTT-3.1.2-25], it frees its slot.
+			ss.s.stats.dropped.Add(1)
 			continue
 		}
-		if c.writePublish(f, om) == writeDropped {
-			ss.s.stats.dropped.Add(1)
-		}
+		kept = append(kept, om)
+	}
+	clear(ss.inflight[len(kept):])
+	ss.inflight = kept
+	if len(held) > 0 {
+		ss.pending.items = append(held, ss.pending.items[ss.pending.head:]...)
+		ss.pending.head = 0
 	}
 	ss.pumpLocked(f, c, now)
 }

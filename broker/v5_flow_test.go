@@ -360,6 +360,38 @@ func TestV5MaximumPacketSize(t *testing.T) {
 		}
 	})
 
+	t.Run("resend after reconnect", func(t *testing.T) {
+		t.Parallel()
+		// A message in flight that is too large for the client's new
+		// maximum is dropped as if delivered: it does not hold a slot of
+		// the Receive Maximum.
+		s, addr := brokertest.StartServer(t, broker.Options{})
+		cp := func(clean bool, maxSize uint32) *packet.Connect {
+			return &packet.Connect{ClientID: "shrinking-size", CleanStart: clean, Properties: v5Props(func(p *packet.Properties) {
+				p.SessionExpiry = 30
+				p.Set(packet.PropSessionExpiry)
+				p.ReceiveMaximum = 1
+				p.Set(packet.PropReceiveMaximum)
+				if maxSize > 0 {
+					p.MaximumPacketSize = maxSize
+					p.Set(packet.PropMaximumPacketSize)
+				}
+			})}
+		}
+		r, _ := v5RawConnect(t, addr, cp(true, 0))
+		v5RawSubscribe(t, r, 1, 0, packet.SubOptions{Filter: "mps/resend", QoS: 1})
+		pub := v5ConnectID(t, addr, "pub")
+		pub.pub(t, "mps/resend", strings.Repeat("b", 200), 1, false)
+		v5Read[*packet.Publish](t, r)
+		r.Conn.Close()
+		brokertest.Eventually(t, v5Wait, func() bool { return s.Stats().ClientsConnected == 1 }, "subscriber offline")
+		r, _ = v5RawConnect(t, addr, cp(false, 100))
+		pub.pub(t, "mps/resend", "small", 1, false)
+		if p := v5Read[*packet.Publish](t, r); string(p.Payload) != "small" {
+			t.Fatalf("got %q, want small", p.Payload)
+		}
+	})
+
 	t.Run("from client", func(t *testing.T) {
 		t.Parallel()
 		_, addr := brokertest.StartServer(t, broker.Options{MaxPacketSize: 1024})
@@ -374,6 +406,65 @@ func TestV5MaximumPacketSize(t *testing.T) {
 		r.Write(&packet.Publish{Topic: "mps/big", QoS: 1, PacketID: 2, Payload: make([]byte, 1100)})
 		v5ExpectDisconnect(t, r, packet.PacketTooLarge) // [MQTT-3.2.2-15]
 	})
+}
+
+// TestV5ReceiveMaximumAfterReconnect: the messages in flight when the client
+// left are resent within the Receive Maximum of its new connection, which
+// may be smaller [MQTT-3.3.4-9].
+func TestV5ReceiveMaximumAfterReconnect(t *testing.T) {
+	t.Parallel()
+	s, addr := brokertest.StartServer(t, broker.Options{})
+	cp := func(clean bool, rm uint16) *packet.Connect {
+		return &packet.Connect{ClientID: "shrinking", CleanStart: clean, Properties: v5Props(func(p *packet.Properties) {
+			p.SessionExpiry = 30
+			p.Set(packet.PropSessionExpiry)
+			p.ReceiveMaximum = rm
+			p.Set(packet.PropReceiveMaximum)
+		})}
+	}
+	r, _ := v5RawConnect(t, addr, cp(true, 5))
+	v5RawSubscribe(t, r, 1, 0, packet.SubOptions{Filter: "shrink", QoS: 1})
+	pub := v5ConnectID(t, addr, "pub")
+	for i := range 5 {
+		pub.pub(t, "shrink", fmt.Sprint(i), 1, false)
+	}
+	pids := make(map[string]uint16)
+	for range 5 {
+		p := v5Read[*packet.Publish](t, r)
+		pids[string(p.Payload)] = p.PacketID
+	}
+	r.Conn.Close()
+	brokertest.Eventually(t, v5Wait, func() bool { return s.Stats().ClientsConnected == 1 }, "subscriber offline")
+	pub.pub(t, "shrink", "5", 1, false) // queued behind the ones in flight
+
+	r, _ = v5RawConnect(t, addr, cp(false, 2))
+	next := 0
+	var inflight []uint16
+	read := func(k int) {
+		t.Helper()
+		for range k {
+			p := v5Read[*packet.Publish](t, r)
+			want := fmt.Sprint(next)
+			if string(p.Payload) != want {
+				t.Fatalf("got message %q, want %q", p.Payload, want)
+			}
+			if next < 5 && (!p.Dup || p.PacketID != pids[want]) {
+				t.Errorf("message %s: got dup %v id %d, want a resend with dup and id %d", want, p.Dup, p.PacketID, pids[want])
+			}
+			next++
+			inflight = append(inflight, p.PacketID)
+		}
+		v5Ping(t, r)
+	}
+	read(2)
+	for len(inflight) > 0 {
+		r.Write(&packet.Ack{Kind: packet.PUBACK, PacketID: inflight[0]})
+		inflight = inflight[1:]
+		read(min(1, 6-next))
+	}
+	if next != 6 {
+		t.Errorf("got %d messages, want 6", next)
+	}
 }
 
 // v5Props returns properties set by f.

@@ -51,14 +51,14 @@ func TestV5Will(t *testing.T) {
 		minDelay  time.Duration // the will must not come earlier
 		maxDelay  time.Duration // nor later
 	}{
-		{name: "abrupt close", end: abrupt, wantWill: true, maxDelay: time.Second},
+		{name: "abrupt close", end: abrupt, wantWill: true, maxDelay: 2 * time.Second},
 		{name: "normal disconnect", end: normal, wantWill: false},
-		{name: "disconnect with will message", end: withWill, wantWill: true, maxDelay: time.Second},
+		{name: "disconnect with will message", end: withWill, wantWill: true, maxDelay: 2 * time.Second},
 		{name: "will delay", end: abrupt, willDelay: 1, expiry: 30, wantWill: true, minDelay: time.Second, maxDelay: 3 * time.Second},
-		{name: "will delay and session expiry 0", end: abrupt, willDelay: 30, expiry: 0, wantWill: true, maxDelay: time.Second},
+		{name: "will delay and session expiry 0", end: abrupt, willDelay: 30, expiry: 0, wantWill: true, maxDelay: 2 * time.Second},
 		{name: "session ends before the will delay", end: abrupt, willDelay: 30, expiry: 1, wantWill: true, minDelay: time.Second, maxDelay: 3 * time.Second},
 		{name: "reconnect within the will delay", end: reconnect, willDelay: 1, expiry: 30, wantWill: false},
-		{name: "clean start within the will delay", end: cleanAgain, willDelay: 30, expiry: 30, wantWill: true, maxDelay: time.Second},
+		{name: "clean start within the will delay", end: cleanAgain, willDelay: 30, expiry: 30, wantWill: true, maxDelay: 2 * time.Second},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -437,11 +437,19 @@ func TestV5DisconnectWhileWriting(t *testing.T) {
 			v5RawConnect(t, addr, &packet.Connect{ClientID: "busy", CleanStart: true})
 		}, packet.SessionTakenOver},
 		{"shutdown", func(t *testing.T, s *broker.Server, _ string, _ *brokertest.RawClient) {
-			ctx, cancel := context.WithTimeout(context.Background(), v5Wait)
-			defer cancel()
-			if err := s.Shutdown(ctx); err != nil {
-				t.Errorf("shutdown: %v", err)
-			}
+			// In the background: Shutdown waits for the output that r has
+			// yet to read.
+			done := make(chan error, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), v5Wait)
+				defer cancel()
+				done <- s.Shutdown(ctx)
+			}()
+			t.Cleanup(func() {
+				if err := <-done; err != nil {
+					t.Errorf("shutdown: %v", err)
+				}
+			})
 		}, packet.ServerShuttingDown},
 	}
 	for _, tc := range tests {
@@ -472,5 +480,28 @@ func TestV5DisconnectWhileWriting(t *testing.T) {
 				t.Fatalf("last of %d packets: got %v, want DISCONNECT 0x%02x", len(got), d.Type(), byte(tc.want))
 			}
 		})
+	}
+}
+
+// TestV5ShutdownStuckClient: Shutdown does not wait long for a client that
+// stopped reading while the broker was writing to it.
+func TestV5ShutdownStuckClient(t *testing.T) {
+	t.Parallel()
+	s, addr := brokertest.StartServer(t, broker.Options{})
+	r, _ := v5RawConnect(t, addr, &packet.Connect{ClientID: "stuck", CleanStart: true})
+	v5RawSubscribe(t, r, 1, 0, packet.SubOptions{Filter: "flood", QoS: 0})
+	pub := v5ConnectID(t, addr, "flooder")
+	payload := make([]byte, 16<<10)
+	for range 1000 { // far more than the socket buffers hold
+		pub.publish(t, &paho.Publish{Topic: "flood", Payload: payload})
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), v5Wait)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown with a client that does not read: %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("shutdown took %v, want about a second at most", d)
 	}
 }
