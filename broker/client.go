@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -129,6 +130,9 @@ func (c *Client) PublishMessage(ctx context.Context, m *Message) error {
 	now := time.Now()
 	m.ClientID, m.Created = c.sess.id, now
 	if m.Properties != nil {
+		if err := validPassThrough(m.Properties); err != nil {
+			return fmt.Errorf("broker: publish: %w", err)
+		}
 		if m.Properties.Has(packet.PropMessageExpiry) {
 			m.expires = now.Add(time.Duration(m.Properties.MessageExpiry) * time.Second)
 		}
@@ -152,6 +156,46 @@ func (c *Client) PublishMessage(ctx context.Context, m *Message) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// ErrInvalidProperty: an in-process message carries a property that a
+// network client could not have sent (the decoder refuses those).
+var ErrInvalidProperty = errors.New("broker: invalid property")
+
+// validPassThrough checks the forwarded properties as the decoder does for
+// network clients, so that subscribers are never sent a malformed packet:
+// UTF-8 strings without U+0000 [MQTT-1.5.4-1], [MQTT-1.5.4-2], a response
+// topic without wildcards [MQTT-3.3.2-14], a payload format of 0 or 1.
+func validPassThrough(p *packet.Properties) error {
+	str := func(name, v string) error {
+		if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+			return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalidProperty, name)
+		}
+		return nil
+	}
+	if p.Has(packet.PropPayloadFormat) && p.PayloadFormat > 1 {
+		return fmt.Errorf("%w: payload format %d", ErrInvalidProperty, p.PayloadFormat)
+	}
+	if err := str("content type", p.ContentType); err != nil {
+		return err
+	}
+	if p.Has(packet.PropResponseTopic) {
+		if err := str("response topic", p.ResponseTopic); err != nil {
+			return err
+		}
+		if err := topic.ValidName(p.ResponseTopic); err != nil {
+			return fmt.Errorf("%w: response topic: %w", ErrInvalidProperty, err)
+		}
+	}
+	for _, u := range p.User {
+		if err := str("user property", u.Key); err != nil {
+			return err
+		}
+		if err := str("user property", u.Value); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // waiter is the confirmer of an in-process publish.
