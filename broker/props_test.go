@@ -29,7 +29,10 @@ func TestInprocInvalidProperties(t *testing.T) {
 		props *packet.Properties
 		ok    bool
 	}{
-		{"valid", set(packet.PropContentType, func(p *packet.Properties) { p.ContentType = "text/plain"; p.User = []packet.UserProperty{{Key: "k", Value: "v"}} }), true},
+		{"valid", set(packet.PropContentType, func(p *packet.Properties) {
+			p.ContentType = "text/plain"
+			p.User = []packet.UserProperty{{Key: "k", Value: "v"}}
+		}), true},
 		{"content type not UTF-8", set(packet.PropContentType, func(p *packet.Properties) { p.ContentType = "\xff" }), false},
 		{"user property NUL", set(packet.PropContentType, func(p *packet.Properties) { p.User = []packet.UserProperty{{Key: "a\x00", Value: "v"}} }), false},
 		{"response topic wildcard", set(packet.PropResponseTopic, func(p *packet.Properties) { p.ResponseTopic = "reply/+" }), false},
