@@ -23,7 +23,35 @@ func checkTopicName[T string | []byte](topic T, allowEmpty bool) error {
 }
 
 func decodePublish(r *reader, flags, version byte) (Packet, error) {
-	p := &Publish{
+	p := &Publish{}
+	if err := decodePublishInto(r, flags, version, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// DecodePublishInto is Decode for a PUBLISH, into *p (overwritten): the
+// broker's hot path decodes into a Publish on its stack instead of
+// allocating one per message. Like Decode, it copies what it returns.
+func DecodePublishInto(fh FixedHeader, body []byte, version byte, p *Publish) error {
+	if fh.Type != PUBLISH {
+		return protocolErr("not a PUBLISH")
+	}
+	if fh.Remaining != len(body) {
+		return malformed("remaining length does not match the body")
+	}
+	if err := checkFlags(fh.Type, fh.Flags); err != nil {
+		return err
+	}
+	if version != Version31 && version != Version311 && version != Version5 {
+		return protocolErr("PUBLISH on a connection without a protocol version [MQTT-3.1.0-1]")
+	}
+	r := reader{b: body}
+	return decodePublishInto(&r, fh.Flags, version, p)
+}
+
+func decodePublishInto(r *reader, flags, version byte, p *Publish) error {
+	*p = Publish{
 		Dup:    flags&pubDup != 0,
 		QoS:    flags >> pubQoSShift & 3,
 		Retain: flags&pubRetain != 0,
@@ -34,33 +62,33 @@ func decodePublish(r *reader, flags, version byte) (Packet, error) {
 		// a Protocol Error applies (4.13.1: found after parsing); 3.1.1
 		// closes the connection either way.
 		if version == Version5 {
-			return nil, protocolErr("DUP set on a QoS 0 PUBLISH [MQTT-3.3.1-2]")
+			return protocolErr("DUP set on a QoS 0 PUBLISH [MQTT-3.3.1-2]")
 		}
-		return nil, malformed("DUP set on a QoS 0 PUBLISH [MQTT-3.3.1-2]")
+		return malformed("DUP set on a QoS 0 PUBLISH [MQTT-3.3.1-2]")
 	}
 	topic, err := r.utf8Bytes()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := checkTopicName(topic, version == Version5); err != nil {
-		return nil, err
+		return err
 	}
 	p.Topic = string(topic)
 	if p.QoS > 0 {
 		if p.PacketID, err = r.packetID(); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if version == Version5 {
 		if err := r.properties(ctxPublish, &p.Properties); err != nil {
-			return nil, err
+			return err
 		}
 		if p.Topic == "" && !p.Properties.Has(PropTopicAlias) {
-			return nil, protocolErr("empty topic name without a Topic Alias (3.3.2.1)")
+			return protocolErr("empty topic name without a Topic Alias (3.3.2.1)")
 		}
 	}
 	p.Payload = r.rest()
-	return p, nil
+	return nil
 }
 
 // packetID reads a Packet Identifier, which must not be 0 [MQTT-2.2.1-3].
