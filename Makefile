@@ -22,7 +22,7 @@ run:
 test: lint
 	$(GO) test -race -count=1 -timeout 10m $(PKGS)
 	$(GO) test -run '^$$' -bench . -benchtime 1x $(PKGS)
-	GOARCH=386 CGO_ENABLED=0 $(GO) test -count=1 -timeout 10m ./broker/packet/ ./broker/topic/ ./internal/...
+	GOARCH=386 CGO_ENABLED=0 $(GO) test -count=1 -timeout 10m ./broker/... ./internal/... ./cmd/edgemq/
 	$(MAKE) cross
 
 ## bench: edgemq and Mosquitto side by side on loopback (needs the mosquitto package)
