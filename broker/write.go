@@ -219,61 +219,67 @@ func (c *conn) outAliasLocked(p *packet.Publish) {
 // flush writes the buffered output. It first tries a non-blocking write
 // from the calling goroutine; what the socket does not take at once goes to
 // a writer goroutine that lives only while there is output, so an idle
-// connection has no writer goroutine and no buffer.
+// connection has no writer goroutine and no buffer. After two writes with
+// still more output (producers keep adding), a writer goroutine takes over
+// rather than keep the caller, perhaps another client's reader, busy.
 func (c *conn) flush() {
-	for range 2 {
-		c.wmu.Lock()
-		c.flushPending = false
-		if c.writing || c.closed || len(c.wbuf) == 0 {
-			final := c.final && !c.writing && !c.closed // written
-			c.wmu.Unlock()
-			if final {
-				c.closeNet()
-			}
+	for i := 0; ; i++ {
+		buf, ok := c.takeOutput()
+		if !ok {
 			return
 		}
-		c.writing = true
-		buf := c.wbuf
-		c.wbuf = nil
-		c.wmu.Unlock()
-
+		if i == 2 {
+			c.startWriter(buf, buf)
+			return
+		}
 		n, err := tryWrite(c.nc, c.rc, buf)
 		if err != nil {
 			putBuf(buf)
-			c.wmu.Lock()
-			c.writing = false
-			c.wmu.Unlock()
+			c.releaseSocket()
 			c.closeNet()
 			return
 		}
 		if n < len(buf) {
-			rest := buf[n:]
-			if !c.s.goFunc(func() { c.writeLoop(buf, rest) }) {
-				c.closeNet()
-			}
+			c.startWriter(buf, buf[n:])
 			return
 		}
 		putBuf(buf)
-		c.wmu.Lock()
-		c.writing = false
-		c.wmu.Unlock()
+		c.releaseSocket()
 	}
-	// Still more: let a writer goroutine take over rather than keep the
-	// caller (perhaps another client's reader) busy.
+}
+
+// takeOutput claims the socket and the buffered output. It returns false
+// when there is nothing to write, or another goroutine writes; then, if a
+// final DISCONNECT has been written, it closes the connection.
+func (c *conn) takeOutput() ([]byte, bool) {
 	c.wmu.Lock()
+	c.flushPending = false
 	if c.writing || c.closed || len(c.wbuf) == 0 {
 		final := c.final && !c.writing && !c.closed // written
 		c.wmu.Unlock()
 		if final {
 			c.closeNet()
 		}
-		return
+		return nil, false
 	}
 	c.writing = true
 	buf := c.wbuf
 	c.wbuf = nil
 	c.wmu.Unlock()
-	if !c.s.goFunc(func() { c.writeLoop(buf, buf) }) {
+	return buf, true
+}
+
+// releaseSocket ends a write begun with takeOutput.
+func (c *conn) releaseSocket() {
+	c.wmu.Lock()
+	c.writing = false
+	c.wmu.Unlock()
+}
+
+// startWriter hands rest (a tail of buf) to a writer goroutine.
+func (c *conn) startWriter(buf, rest []byte) {
+	// Exits when the output is written or the connection fails.
+	if !c.s.goFunc(func() { c.writeLoop(buf, rest) }) {
 		c.closeNet()
 	}
 }
