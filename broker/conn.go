@@ -19,9 +19,17 @@ type conn struct {
 	rc        syscall.RawConn
 	allowAnon bool
 
+	// useIdentity is the listener's UseIdentityAsUsername. certUser is the
+	// identity of the client certificate (see certIdentity) when the
+	// listener uses it as the username, "" otherwise; set before the read
+	// loop starts, for the CONNECT handling to use as the username.
+	useIdentity bool
+	certUser    string
+
 	// Set by the handshake; read-only afterwards.
 	version     byte
 	clientID    string
+	ci          ClientInfo // for the Authorizer
 	sess        *session
 	keepAlive   time.Duration
 	maxOut      int    // client's maximum packet size; 0: none
@@ -54,7 +62,6 @@ type conn struct {
 	readDone     bool // the read side finished: closing the socket is safe
 	final        bool // wbuf ends with a server DISCONNECT, queued while a writer owned the socket: nothing goes after it and the writer closes the connection
 	outAliases   map[string]uint16
-	lastWrite    time.Time // when output was last handed to the socket
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -68,6 +75,11 @@ func newConn(s *Server, nc net.Conn) *conn {
 func (c *conn) serve() {
 	c.allowAnon = c.s.allowAnonymous(c.nc.LocalAddr())
 	c.nc.SetReadDeadline(time.Now().Add(c.s.opts.ConnectTimeout))
+	if err := c.tlsHandshake(); err != nil {
+		c.s.log.Debug("connection refused", "remote", c.nc.RemoteAddr().String(), "err", err)
+		c.finish()
+		return
+	}
 	if c.readLoop(true) != readHandshakeDone {
 		c.finish()
 		return
@@ -164,7 +176,11 @@ func (c *conn) armKeepAlive(now time.Time, force bool) {
 		dl = c.lastPacket.Add(c.keepAlive * 3 / 2)
 		slop = c.keepAlive * 3 / 200
 	}
-	if c.s.rx != nil {
+	if c.rc == nil {
+		// TLS and WebSocket connections never park, and a read that times
+		// out may break a WebSocket: the deadline is exact and final.
+		slop = 0
+	} else if c.s.rx != nil {
 		if p := now.Add(parkAfter); dl.IsZero() || p.Before(dl) {
 			// Parking a bit late costs nothing: 10% slop.
 			dl, slop = p, parkAfter/10
@@ -176,7 +192,7 @@ func (c *conn) armKeepAlive(now time.Time, force bool) {
 		}
 		return
 	}
-	if force || now.Sub(c.armed) >= slop {
+	if force || slop == 0 || now.Sub(c.armed) >= slop {
 		c.armed = now
 		c.nc.SetReadDeadline(dl)
 	}

@@ -91,7 +91,28 @@ func (c *conn) handleConnect(p *packet.Connect) error {
 		c.clientID = newClientID()
 		assigned = true
 	}
-	if !c.allowAnon {
+	c.ci = ClientInfo{ClientID: c.clientID, Username: p.Username, Anonymous: !p.UsernameFlag}
+	if c.useIdentity {
+		// use_identity_as_username: the verified client certificate is
+		// the credential, as in Mosquitto; a password is not checked.
+		if c.certUser == "" {
+			return c.refuse(packet.NotAuthorized, "no identity in the client certificate")
+		}
+		c.ci.Username, c.ci.Anonymous = c.certUser, false
+	}
+	if a := c.s.authorizer(); a != nil {
+		if c.ci.Anonymous && !c.allowAnon {
+			return c.refuse(packet.NotAuthorized, "anonymous access is not allowed on this listener")
+		}
+		if !c.useIdentity {
+			if code, reason := c.authenticate(a, c.ci, p.Password, p.PasswordFlag); code != 0 {
+				return c.refuse(code, reason)
+			}
+		}
+		if p.WillFlag && !a.CanPublish(c.ci, p.WillTopic) {
+			return c.refuse(packet.NotAuthorized, "will topic not authorized")
+		}
+	} else if !c.allowAnon && !c.useIdentity {
 		if p.UsernameFlag {
 			return c.refuse(packet.BadUsernameOrPassword, "no password file configured")
 		}
@@ -233,6 +254,7 @@ func (s *Server) attach(c *conn, cleanStart bool, expiry uint32, window int,
 
 	c.sess = ss
 	ss.conn = c
+	ss.ci.Store(&c.ci)
 	ss.expiry = expiry
 	ss.window = window
 	ss.will = will

@@ -10,6 +10,30 @@
 // is safe to call more than once. Serve is Start, wait for the context,
 // Shutdown. The server never handles signals: cmd/edgemq does.
 //
+// # Listeners
+//
+// A Listener is plain TCP, TLS (1.2 or newer; client certificates verified
+// against the ClientCAs of its tls.Config, optionally required, and their
+// identity optionally used as the username), or MQTT over WebSocket (ws,
+// wss) with the "mqtt" or "mqttv3.1" subprotocol and binary messages, on
+// an HTTP server of its own. Whatever the type, a listener on a
+// non-loopback address refuses anonymous clients unless AllowAnonymous
+// says otherwise. TLS and WebSocket connections use the same connection
+// code as TCP ones, through net.Conn: they never park, and their read
+// deadline is the keep alive.
+//
+// # Authentication and access control
+//
+// Options.Auth (an Authorizer; package broker/auth implements one with a
+// password file and roles) checks every network client: its credentials
+// at CONNECT (refusals: 0x86/0x04 bad credentials, 0x87/0x05 not
+// authorized; an address that failed waits 1 s, doubling to 30 s, before
+// its next CONNACK), its will topic, each PUBLISH (refused: v5 PUBACK or
+// PUBREC 0x87, v3 acknowledged and dropped), each SUBSCRIBE filter (0x87,
+// v3 0x80) and each delivery, retained ones included (not delivered).
+// Server.SetAuthorizer swaps it without dropping connections.
+// In-process clients (Server.NewClient) are trusted and never checked.
+//
 // # Goroutines
 //
 // Each listener has an accept goroutine. Each connection has one goroutine

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"crypto/tls"
 	"log/slog"
 	"time"
 )
@@ -12,8 +13,26 @@ type Listener struct {
 	// Address is host:port; port 0 picks a free port (see Server.Addrs).
 	Address string
 	// AllowAnonymous accepts clients without credentials. Nil means: only
-	// on loopback addresses (the Mosquitto 2 default).
+	// on loopback addresses (the Mosquitto 2 default), whatever the Type.
 	AllowAnonymous *bool
+	// Type is the transport: ListenerTCP (the default), ListenerTLS,
+	// ListenerWS or ListenerWSS.
+	Type string
+	// TLS is the server configuration of tls and wss listeners, built by
+	// the caller (certificates, ClientCAs); the broker copies it and
+	// raises MinVersion to TLS 1.2. With ClientCAs set, client
+	// certificates are verified when presented.
+	TLS *tls.Config
+	// RequireCertificate refuses TLS clients without a valid certificate
+	// (TLS.ClientCAs must be set).
+	RequireCertificate bool
+	// UseIdentityAsUsername takes the username from the client
+	// certificate (its subject CN, else its first DNS name, else its
+	// first email address) like Mosquitto's use_identity_as_username. It
+	// implies RequireCertificate.
+	UseIdentityAsUsername bool
+	// Path is the HTTP path of ws and wss listeners (default "/mqtt").
+	Path string
 }
 
 // Options configures a Server. The zero value of every field means its
@@ -56,6 +75,13 @@ type Options struct {
 	Logger *slog.Logger
 	// Store keeps retained messages and sessions; default in memory only.
 	Store Store
+	// Auth authenticates network clients and checks their publishes,
+	// subscriptions and deliveries; nil means none of that (any
+	// credentials are accepted where anonymous clients are). With Auth
+	// set, a listener that does not allow anonymous clients requires a
+	// username that Auth accepts. In-process clients are never checked.
+	// Server.SetAuthorizer replaces it at run time.
+	Auth Authorizer
 	// Version is reported in $SYS/broker/version.
 	Version string
 	// GoroutinePerConn keeps the read goroutine of an idle connection

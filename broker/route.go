@@ -59,6 +59,9 @@ func (s *Server) publish(f *flusher, m *Message, durable confirmer) bool {
 // highest QoS, with every subscription identifier [MQTT-3.3.4-3],
 // [MQTT-3.3.4-5]) and once per shared subscription.
 func (s *Server) deliverTo(f *flusher, ss *session, m *Message, es []topic.Entry[*session, subscription], durable confirmer) {
+	if !s.canRead(ss, m.Topic) {
+		return
+	}
 	if ss.inproc != nil {
 		if m.Retain {
 			// A live delivery: retain flag 0, as for a network
@@ -182,6 +185,9 @@ func (s *Server) sendRetained(f *flusher, ss *session, so packet.SubOptions, sub
 		return true
 	})
 	for _, m := range msgs {
+		if !s.canRead(ss, m.Topic) {
+			continue
+		}
 		if ss.inproc != nil { // set at creation, never changed
 			ss.inproc.route(m, subscription{filter: so.Filter, qos: so.QoS}, nil)
 			continue

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,11 +31,14 @@ type Server struct {
 	stats    stats
 	started  time.Time
 	uids     atomic.Uint64
+	auth     atomic.Pointer[authHolder] // see SetAuthorizer
+	backoff  authBackoff
 
 	mu        sync.Mutex
 	sessions  map[string]*session // by client id
 	conns     map[*conn]struct{}
 	listeners []net.Listener
+	https     []*http.Server // of ws and wss listeners
 	closing   bool
 
 	rx     *reactor      // parks idle connections; nil: they keep their goroutine
@@ -56,6 +60,7 @@ func New(opts Options) (*Server, error) {
 		closed:   make(chan struct{}),
 		started:  time.Now(),
 	}
+	s.SetAuthorizer(opts.Auth)
 	err := opts.Store.LoadRetained(func(m *Message) {
 		s.retained.Set(m.Topic, m)
 	})
@@ -70,12 +75,12 @@ func New(opts Options) (*Server, error) {
 func (s *Server) Start() error {
 	var lns []net.Listener
 	for _, l := range s.opts.Listeners {
-		ln, err := net.Listen("tcp", l.Address)
+		ln, err := l.listen()
 		if err != nil {
 			for _, o := range lns {
 				o.Close()
 			}
-			return fmt.Errorf("broker: listen %s: %w", l.Address, err)
+			return err
 		}
 		lns = append(lns, ln)
 	}
@@ -103,9 +108,18 @@ func (s *Server) Start() error {
 		if l.AllowAnonymous != nil {
 			anon = *l.AllowAnonymous
 		}
-		s.log.Info("listening", "address", ln.Addr().String(), "anonymous", anon)
+		s.log.Info("listening", "address", ln.Addr().String(), "type", l.listenerType(), "anonymous", anon)
+		if t := l.listenerType(); t == ListenerWS || t == ListenerWSS {
+			hs := s.newWSServer(l)
+			s.mu.Lock()
+			s.https = append(s.https, hs)
+			s.mu.Unlock()
+			// Exits when Shutdown closes the listener and the HTTP server.
+			s.goFunc(func() { hs.Serve(ln) })
+			continue
+		}
 		// Exits when the listener is closed by Shutdown.
-		s.goFunc(func() { s.acceptLoop(ln) })
+		s.goFunc(func() { s.acceptLoop(ln, l) })
 	}
 	if s.opts.SysInterval > 0 {
 		// Exits when s.closed is closed.
@@ -177,6 +191,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.closing = true
 		close(s.closed)
 		lns := s.listeners
+		https := s.https
 		conns := make([]*conn, 0, len(s.conns))
 		for c := range s.conns {
 			conns = append(conns, c)
@@ -188,6 +203,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.mu.Unlock()
 		for _, ln := range lns {
 			ln.Close()
+		}
+		for _, hs := range https {
+			// Upgraded connections are the broker's (closed below); what is
+			// left are requests being read, cut off by Close if need be.
+			hctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+			hs.Shutdown(hctx)
+			cancel()
+			hs.Close()
 		}
 		for _, c := range conns {
 			c.shutdown()
@@ -209,7 +232,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-func (s *Server) acceptLoop(ln net.Listener) {
+func (s *Server) acceptLoop(ln net.Listener, l Listener) {
 	var backoff time.Duration
 	for {
 		nc, err := ln.Accept()
@@ -234,6 +257,7 @@ func (s *Server) acceptLoop(ln net.Listener) {
 		}
 		backoff = 0
 		c := newConn(s, nc)
+		c.useIdentity = l.UseIdentityAsUsername
 		if !s.addConn(c) {
 			nc.Close()
 			continue

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/edgemq/edgemq/broker/packet"
@@ -55,6 +56,10 @@ type session struct {
 	willTimer   *time.Timer
 	expiryTimer *time.Timer
 	ended       bool // removed from the server; no more deliveries
+
+	// ci is the client of the last network connection, for
+	// Authorizer.CanRead; nil for in-process clients.
+	ci atomic.Pointer[ClientInfo]
 
 	// Backpressure: while the pending queue of a connected client is over
 	// three quarters full, publishers that add QoS 1/2 messages to it pause

@@ -26,6 +26,8 @@ commands:
   run [--config FILE]    run the gateway; without FILE, the embedded defaults
                          (MQTT on 127.0.0.1:1883, data in ./data)
   check-config FILE      validate FILE and exit
+  passwd [-c] [-b] [-D] FILE USER [PASSWORD]
+                         edit a password file (like mosquitto_passwd)
   version                print the version
 `
 
@@ -38,6 +40,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		return cmdRun(ctx, args[1:], stderr)
+	case "passwd":
+		return cmdPasswd(args[1:], os.Stdin, stdout, stderr)
 	case "check-config":
 		return cmdCheckConfig(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
@@ -57,7 +61,14 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, "usage: edgemq check-config FILE\n")
 		return 2
 	}
-	if _, err := config.Load(args[0]); err != nil {
+	cfg, err := config.Load(args[0])
+	if err == nil {
+		err = cfg.CheckFiles() // certificates must exist and parse
+	}
+	if err == nil {
+		_, err = newAuthorizer(cfg.Broker.Auth) // the password file must load
+	}
+	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
@@ -87,7 +98,11 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) int {
 	cfg := config.Default()
 	if *cfgPath != "" {
 		var err error
-		if cfg, err = config.Load(*cfgPath); err != nil {
+		cfg, err = config.Load(*cfgPath)
+		if err == nil {
+			err = cfg.CheckFiles()
+		}
+		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
@@ -110,7 +125,16 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) int {
 // serve wires the packages together, runs until ctx is done, then shuts
 // down in reverse order.
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
-	srv, err := broker.New(brokerOptions(cfg, log.With("component", "broker")))
+	opts := brokerOptions(cfg, log.With("component", "broker"))
+	if err := loadListenerTLS(cfg, &opts); err != nil {
+		return err
+	}
+	auth, err := newAuthorizer(cfg.Broker.Auth)
+	if err != nil {
+		return err
+	}
+	opts.Auth = auth
+	srv, err := broker.New(opts)
 	if err != nil {
 		return err
 	}
@@ -146,6 +170,8 @@ func brokerOptions(cfg *config.Config, log *slog.Logger) broker.Options {
 	for _, l := range b.Listeners {
 		opts.Listeners = append(opts.Listeners, broker.Listener{
 			Name: l.Type + ":" + l.Address, Address: l.Address, AllowAnonymous: l.AllowAnonymous,
+			Type: l.Type, Path: l.Path,
+			RequireCertificate: l.RequireCertificate, UseIdentityAsUsername: l.UseIdentityAsUsername,
 		})
 	}
 	return opts

@@ -51,6 +51,7 @@ type Broker struct {
 	// list means no network listeners (in-process clients only).
 	Listeners []Listener `yaml:"listeners"`
 	Limits    Limits     `yaml:"limits"`
+	Auth      Auth       `yaml:"auth"`
 	// SysInterval is how often $SYS topics are published; 0 disables
 	// them. Default 10s.
 	SysInterval Duration `yaml:"sys_interval"`
@@ -58,7 +59,8 @@ type Broker struct {
 
 // Listener is one network endpoint of the broker.
 type Listener struct {
-	// Type is the transport: "tcp".
+	// Type is the transport: "tcp", "tls", "ws" (MQTT over WebSocket) or
+	// "wss" (over WebSocket over TLS).
 	Type string `yaml:"type"`
 	// Address is host:port; an empty host means all interfaces.
 	Address string `yaml:"address"`
@@ -66,6 +68,69 @@ type Listener struct {
 	// connect. nil means the broker's default: allowed on loopback
 	// listeners only.
 	AllowAnonymous *bool `yaml:"allow_anonymous"`
+	// Cert and Key are the PEM files of the server certificate (chain
+	// first) and its private key; required for tls and wss.
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+	// ClientCA is a PEM file of the CAs that sign client certificates;
+	// with it, tls and wss clients that present a certificate are
+	// verified.
+	ClientCA string `yaml:"client_ca"`
+	// RequireCertificate refuses clients without a valid certificate
+	// (needs ClientCA).
+	RequireCertificate bool `yaml:"require_certificate"`
+	// UseIdentityAsUsername takes the username from the client
+	// certificate: its subject CN, else its first DNS name, else its
+	// first email address. Needs ClientCA; implies RequireCertificate.
+	UseIdentityAsUsername bool `yaml:"use_identity_as_username"`
+	// Path is the HTTP path of ws and wss listeners; default "/mqtt".
+	Path string `yaml:"path"`
+}
+
+// Auth configures authentication and access control (package
+// broker/auth). With neither a password file nor roles, clients are not
+// checked (anonymous access is then the listeners' allow_anonymous).
+type Auth struct {
+	// PasswordFile holds "user:hash" lines, written by `edgemq passwd`
+	// (or mosquitto_passwd). Empty: no client can log in with a username.
+	PasswordFile string `yaml:"password_file"`
+	// Roles grant publish and subscribe on topic filters. Without roles,
+	// every connected client may publish and subscribe everywhere.
+	Roles []Role `yaml:"roles"`
+	// Users gives users their roles; a user without roles may connect
+	// but do nothing.
+	Users map[string][]string `yaml:"users"`
+	// AnonymousRoles are the roles of clients without a username (on
+	// listeners that allow them).
+	AnonymousRoles []string `yaml:"anonymous_roles"`
+}
+
+// Role is a named set of rules. Filters may hold %u (username) and %c
+// (client id). A deny rule wins over every allow rule.
+type Role struct {
+	Name  string `yaml:"name"`
+	Allow []Rule `yaml:"allow"`
+	Deny  []Rule `yaml:"deny"`
+}
+
+// Rule is one of {publish: F}, {subscribe: F} or {topic: F} (both).
+type Rule struct {
+	Publish   string `yaml:"publish"`
+	Subscribe string `yaml:"subscribe"`
+	Topic     string `yaml:"topic"`
+}
+
+// Filter returns the rule's filter and whether it covers publishing and
+// subscribing.
+func (r Rule) Filter() (filter string, publish, subscribe bool) {
+	switch {
+	case r.Topic != "":
+		return r.Topic, true, true
+	case r.Publish != "":
+		return r.Publish, true, false
+	default:
+		return r.Subscribe, false, true
+	}
 }
 
 // Limits bound what clients may use.
@@ -173,6 +238,17 @@ func Parse(name string, data []byte) (*Config, error) {
 
 // fillDefaults sets the defaults that default.yaml cannot hold.
 func (c *Config) fillDefaults() {
+	// An empty auth list or map means the same as none.
+	a := &c.Broker.Auth
+	if len(a.Roles) == 0 {
+		a.Roles = nil
+	}
+	if len(a.Users) == 0 {
+		a.Users = nil
+	}
+	if len(a.AnonymousRoles) == 0 {
+		a.AnonymousRoles = nil
+	}
 	if c.Gateway.ID == "" {
 		c.Gateway.ID = defaultGatewayID()
 	}

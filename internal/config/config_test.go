@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/edgemq/edgemq/broker/topic"
 )
 
 const testHost = "test-host"
@@ -73,6 +75,9 @@ func TestDefaultYAML(t *testing.T) {
 	// Every key of the file is in default.yaml, so that it documents
 	// every default.
 	for _, path := range allKeyPaths(reflect.TypeFor[Config](), "") {
+		if strings.HasPrefix(path, "broker.auth.roles[0]") {
+			continue // no roles by default
+		}
 		if _, ok := d.lines[path]; !ok {
 			t.Errorf("default.yaml does not set %s", path)
 		}
@@ -100,7 +105,9 @@ func allKeyPaths(t reflect.Type, path string) []string {
 			out = append(out, allKeyPaths(ft, p)...)
 		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:
 			for _, sub := range allKeyPaths(ft.Elem(), p+"[0]") {
-				if !strings.HasSuffix(sub, ".allow_anonymous") { // nil by default
+				// allow_anonymous is nil by default; a rule shows one of
+				// its keys (publish, subscribe or topic).
+				if !strings.HasSuffix(sub, ".allow_anonymous") && !strings.Contains(sub, "allow[0].") && !strings.Contains(sub, "deny[0].") {
 					out = append(out, sub)
 				}
 			}
@@ -132,8 +139,12 @@ func TestExampleFile(t *testing.T) {
 		Gateway: Gateway{ID: "gw1"},
 		Broker: Broker{
 			Listeners: []Listener{
+				{Type: "wss", Address: "0.0.0.0:8081", Cert: "/etc/edgemq/server.pem", Key: "/etc/edgemq/server.key",
+					ClientCA: "/etc/edgemq/ca.pem", RequireCertificate: true, UseIdentityAsUsername: true, Path: "/ws"},
 				{Type: "tcp", Address: "127.0.0.1:1883"},
 				{Type: "tcp", Address: "0.0.0.0:1884", AllowAnonymous: ptr(true)},
+				{Type: "tls", Address: "0.0.0.0:8883", Cert: "/etc/edgemq/server.pem", Key: "/etc/edgemq/server.key", ClientCA: "/etc/edgemq/ca.pem"},
+				{Type: "ws", Address: "0.0.0.0:8080"},
 			},
 			Limits: Limits{
 				MaxConnections:    500,
@@ -142,6 +153,17 @@ func TestExampleFile(t *testing.T) {
 				MaxInflight:       16,
 				MaxQueuedMessages: 500,
 				ReceiveMaximum:    32,
+			},
+			Auth: Auth{
+				PasswordFile: "/etc/edgemq/passwd",
+				Roles: []Role{
+					{Name: "operator",
+						Allow: []Rule{{Subscribe: "#"}, {Publish: "edgemq/+/+/+/set"}, {Topic: "home/%u/#"}},
+						Deny:  []Rule{{Subscribe: "secrets/#"}}},
+					{Name: "sensors", Allow: []Rule{{Publish: "sensors/%c/#"}, {Subscribe: "cmd/%c/+"}}, Deny: []Rule{}},
+				},
+				Users:          map[string][]string{"alice": {"operator"}, "pi-sensor-1": {"sensors"}},
+				AnonymousRoles: []string{"sensors"},
 			},
 			SysInterval: Duration(30 * time.Second),
 		},
@@ -359,8 +381,8 @@ func TestParseErrors(t *testing.T) {
 		{"unknown key in a listener", "broker:\n  listeners:\n    - type: tcp\n      address: ':1'\n      adress: ':2'\n",
 			`edgemq.yaml:5: broker.listeners[0].adress: unknown key (did you mean "address"?)`},
 		{"odd key quoted in the path", "broker: {\"a b\": 1, \"\": 2}",
-			"edgemq.yaml:1: broker.\"a b\": unknown key; known keys: listeners, limits, sys_interval\n" +
-				`edgemq.yaml:1: broker."": unknown key; known keys: listeners, limits, sys_interval`},
+			"edgemq.yaml:1: broker.\"a b\": unknown key; known keys: listeners, limits, auth, sys_interval\n" +
+				`edgemq.yaml:1: broker."": unknown key; known keys: listeners, limits, auth, sys_interval`},
 		{"duplicate key", "log:\n  level: info\n  level: debug\n",
 			`edgemq.yaml:3: log.level: duplicate key (first on line 2)`},
 		{"duplicate section", "gateway: {id: a}\nlog: {}\ngateway: {id: b}\n",
@@ -488,11 +510,37 @@ func TestParseErrors(t *testing.T) {
 		{"missing address", "broker:\n  listeners:\n    - type: tcp\n",
 			`edgemq.yaml:3: broker.listeners[0].address: missing; want host:port, e.g. "127.0.0.1:1883"`},
 		{"missing type", "broker:\n  listeners:\n    - address: ':1883'\n",
-			`edgemq.yaml:3: broker.listeners[0].type: missing; known types: tcp`},
+			`edgemq.yaml:3: broker.listeners[0].type: missing; known types: tcp, tls, ws, wss`},
 		{"unknown type", "broker: {listeners: [{type: udp, address: ':1883'}]}",
-			`edgemq.yaml:1: broker.listeners[0].type: unknown type "udp"; known types: tcp`},
+			`edgemq.yaml:1: broker.listeners[0].type: unknown type "udp"; known types: tcp, tls, ws, wss`},
 		{"misspelt type", "broker: {listeners: [{type: TCP, address: ':1883'}]}",
-			`edgemq.yaml:1: broker.listeners[0].type: unknown type "TCP" (did you mean "tcp"?); known types: tcp`},
+			`edgemq.yaml:1: broker.listeners[0].type: unknown type "TCP" (did you mean "tcp"?); known types: tcp, tls, ws, wss`},
+		{"tls without cert and key", "broker:\n  listeners:\n    - {type: tls, address: ':8883'}\n",
+			"edgemq.yaml:3: broker.listeners[0].cert: missing; a tls listener needs a certificate file\n" +
+				"edgemq.yaml:3: broker.listeners[0].key: missing; a tls listener needs a private key file"},
+		{"wss without key", "broker:\n  listeners:\n    - type: wss\n      address: ':443'\n      cert: s.pem\n",
+			`edgemq.yaml:3: broker.listeners[0].key: missing; a wss listener needs a private key file`},
+		{"require_certificate without client_ca", "broker:\n  listeners:\n    - type: tls\n      address: ':8883'\n      cert: s.pem\n      key: s.key\n      require_certificate: true\n",
+			`edgemq.yaml:7: broker.listeners[0].require_certificate: needs client_ca to verify client certificates`},
+		{"identity without client_ca", "broker:\n  listeners:\n    - {type: wss, address: ':1', cert: a, key: b, use_identity_as_username: true}\n",
+			`edgemq.yaml:3: broker.listeners[0].use_identity_as_username: needs client_ca to verify client certificates`},
+		{"cert on tcp", "broker:\n  listeners:\n    - type: tcp\n      address: ':1883'\n      cert: s.pem\n",
+			`edgemq.yaml:5: broker.listeners[0].cert: does not apply to a tcp listener`},
+		{"client_ca on ws", "broker:\n  listeners:\n    - type: ws\n      address: ':1'\n      client_ca: ca.pem\n",
+			`edgemq.yaml:5: broker.listeners[0].client_ca: does not apply to a ws listener`},
+		{"path on tls", "broker:\n  listeners:\n    - {type: tls, address: ':1', cert: a, key: b, path: /mqtt}\n",
+			`edgemq.yaml:3: broker.listeners[0].path: does not apply to a tls listener`},
+		{"relative path", "broker:\n  listeners:\n    - type: ws\n      address: ':1'\n      path: mqtt\n",
+			`edgemq.yaml:5: broker.listeners[0].path: must start with /, got "mqtt"`},
+		{"auth unknown role", "broker:\n  auth:\n    roles: [{name: a, allow: [{topic: x}]}]\n    users: {u: [a, zzz]}\n    anonymous_roles: [aa]\n",
+			"edgemq.yaml:4: broker.auth.users.u[1]: unknown role \"zzz\"\n" +
+				"edgemq.yaml:5: broker.auth.anonymous_roles[0]: unknown role \"aa\" (did you mean \"a\"?)"},
+		{"auth bad rules", "broker:\n  auth:\n    roles:\n      - name: a\n        allow:\n          - {publish: x/#/y}\n          - {publish: a, subscribe: b}\n        deny: [{subscribe: $share/g/x}]\n      - {name: a}\n      - {name: ''}\n",
+			"edgemq.yaml:6: broker.auth.roles[0].allow[0].publish: invalid filter \"x/#/y\": " + topicErr("x/#/y") + "\n" +
+				"edgemq.yaml:7: broker.auth.roles[0].allow[1]: want exactly one of publish, subscribe or topic\n" +
+				"edgemq.yaml:8: broker.auth.roles[0].deny[0].subscribe: a shared subscription filter \"$share/g/x\" is not a rule\n" +
+				"edgemq.yaml:9: broker.auth.roles[1].name: role \"a\" is defined twice\n" +
+				"edgemq.yaml:10: broker.auth.roles[2].name: missing"},
 		{"same address twice", "broker:\n  listeners:\n    - {type: tcp, address: '127.0.0.1:1883'}\n    - {type: tcp, address: '127.0.0.1:1883'}\n",
 			`edgemq.yaml:4: broker.listeners[1].address: port 1883 is already used by broker.listeners[0] ("127.0.0.1:1883")`},
 		{"all interfaces and loopback", "broker:\n  listeners:\n    - {type: tcp, address: ':1883'}\n    - {type: tcp, address: '127.0.0.1:1883'}\n",
@@ -575,6 +623,8 @@ func TestParseErrors(t *testing.T) {
 		})
 	}
 }
+
+func topicErr(f string) string { return topic.ValidFilter(f).Error() }
 
 func TestTooManyErrors(t *testing.T) {
 	var b strings.Builder

@@ -1,10 +1,13 @@
 package config
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -68,7 +71,7 @@ func (g *Gateway) validate(v *validator, path string) {
 }
 
 // listenerTypes are the listener types this version knows.
-var listenerTypes = []string{"tcp"}
+var listenerTypes = []string{"tcp", "tls", "ws", "wss"}
 
 func (b *Broker) validate(v *validator, path string) {
 	type bound struct {
@@ -91,6 +94,7 @@ func (b *Broker) validate(v *validator, path string) {
 		bounds = append(bounds, bound{p, b.Listeners[i].Address, host, port})
 	}
 	b.Limits.validate(v, path+".limits")
+	b.Auth.validate(v, path+".auth")
 	if d := b.SysInterval; d != 0 && d < Duration(time.Second) {
 		v.errorf(path+".sys_interval", "must be 0 (disabled) or at least 1s, got %s", d)
 	}
@@ -131,8 +135,96 @@ func (l *Listener) validate(v *validator, path string) (host string, port int, o
 		v.errorf(path+".type", "missing; known types: %s", strings.Join(listenerTypes, ", "))
 	case !contains(listenerTypes, l.Type):
 		v.errorf(path+".type", "unknown type %q%s; known types: %s", l.Type, didYouMean(l.Type, listenerTypes), strings.Join(listenerTypes, ", "))
+	default:
+		l.validateTransport(v, path)
 	}
 	return checkAddress(v, path+".address", l.Address)
+}
+
+// validateTransport checks the TLS and WebSocket keys of l against its
+// type. The files themselves are checked by CheckFiles.
+func (l *Listener) validateTransport(v *validator, path string) {
+	isTLS := l.Type == "tls" || l.Type == "wss"
+	isWS := l.Type == "ws" || l.Type == "wss"
+	notFor := func(key string, set bool) {
+		if set {
+			v.errorf(path+"."+key, "does not apply to a %s listener", l.Type)
+		}
+	}
+	if isTLS {
+		if l.Cert == "" {
+			v.errorf(path+".cert", "missing; a %s listener needs a certificate file", l.Type)
+		}
+		if l.Key == "" {
+			v.errorf(path+".key", "missing; a %s listener needs a private key file", l.Type)
+		}
+		if l.RequireCertificate && l.ClientCA == "" {
+			v.errorf(path+".require_certificate", "needs client_ca to verify client certificates")
+		}
+		if l.UseIdentityAsUsername && l.ClientCA == "" {
+			v.errorf(path+".use_identity_as_username", "needs client_ca to verify client certificates")
+		}
+	} else {
+		notFor("cert", l.Cert != "")
+		notFor("key", l.Key != "")
+		notFor("client_ca", l.ClientCA != "")
+		notFor("require_certificate", l.RequireCertificate)
+		notFor("use_identity_as_username", l.UseIdentityAsUsername)
+	}
+	switch {
+	case !isWS:
+		notFor("path", l.Path != "")
+	case l.Path != "" && !strings.HasPrefix(l.Path, "/"):
+		v.errorf(path+".path", "must start with /, got %q", l.Path)
+	case strings.ContainsAny(l.Path, " ?#"):
+		v.errorf(path+".path", "must be a plain URL path, got %q", l.Path)
+	}
+}
+
+// CheckFiles reads the certificate and key files that the configuration
+// names and reports, with file:line, those that are missing or do not
+// parse. Load does not read them (the example file names paths of the
+// target system); check-config and run call CheckFiles.
+func (c *Config) CheckFiles() error {
+	v := newValidator(c.meta)
+	for i := range c.Broker.Listeners {
+		l := &c.Broker.Listeners[i]
+		p := fmt.Sprintf("broker.listeners[%d]", i)
+		if l.Cert != "" && l.Key != "" {
+			certPEM, err1 := os.ReadFile(l.Cert)
+			if err1 != nil {
+				v.errorf(p+".cert", "%v", err1)
+			}
+			keyPEM, err2 := os.ReadFile(l.Key)
+			if err2 != nil {
+				v.errorf(p+".key", "%v", err2)
+			}
+			if err1 == nil && err2 == nil {
+				if _, err := tls.X509KeyPair(certPEM, keyPEM); err != nil {
+					v.errorf(p+".cert", "%s with key %s: %v", l.Cert, l.Key, err)
+				}
+			}
+		}
+		if l.ClientCA != "" {
+			if _, err := LoadCertPool(l.ClientCA); err != nil {
+				v.errorf(p+".client_ca", "%v", err)
+			}
+		}
+	}
+	return v.err()
+}
+
+// LoadCertPool reads a PEM file of CA certificates.
+func LoadCertPool(file string) (*x509.CertPool, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, fmt.Errorf("config: %s: no PEM certificate found", file)
+	}
+	return pool, nil
 }
 
 // checkAddress checks a host:port address to listen on.
