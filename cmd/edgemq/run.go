@@ -8,8 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
+	"syscall"
 	"time"
 
 	"github.com/edgemq/edgemq/broker"
@@ -107,7 +109,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) int {
 			return 1
 		}
 	}
-	log, err := logging.New(stderr, cfg.Log.Level)
+	log, level, err := logging.New(stderr, cfg.Log.Level)
 	if err != nil {
 		fmt.Fprintln(stderr, "edgemq:", err)
 		return 1
@@ -115,16 +117,22 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) int {
 	if cfg.MemoryLimit > 0 {
 		debug.SetMemoryLimit(int64(cfg.MemoryLimit))
 	}
-	if err := serve(ctx, cfg, log); err != nil {
+	// SIGHUP reloads what can change safely; registered before the
+	// listeners open so that an early SIGHUP cannot kill the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	rl := &reloader{path: *cfgPath, cfg: cfg, log: log, level: level}
+	if err := serve(ctx, cfg, log, hup, rl); err != nil {
 		log.Error("edgemq stopped", "err", err)
 		return 1
 	}
 	return 0
 }
 
-// serve wires the packages together, runs until ctx is done, then shuts
-// down in reverse order.
-func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+// serve wires the packages together, runs until ctx is done (reloading on
+// each hup), then shuts down in reverse order.
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, hup <-chan os.Signal, rl *reloader) error {
 	opts := brokerOptions(cfg, log.With("component", "broker"))
 	if err := loadListenerTLS(cfg, &opts); err != nil {
 		return err
@@ -142,7 +150,15 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	log.Info("edgemq started", "version", version, "gateway", cfg.Gateway.ID)
-	<-ctx.Done()
+	rl.srv = srv
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			done = true
+		case <-hup:
+			rl.reload()
+		}
+	}
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -25,11 +25,12 @@ func ParseLevel(s string) (slog.Level, error) {
 	return 0, fmt.Errorf("logging: unknown level %q (want debug, info, warn or error)", s)
 }
 
-// New returns a text logger writing to w at level.
-func New(w io.Writer, level string) (*slog.Logger, error) {
+// New returns a text logger writing to w at level, and the variable that
+// holds its level, so that a reload can change it.
+func New(w io.Writer, level string) (*slog.Logger, *slog.LevelVar, error) {
 	l, err := ParseLevel(level)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	lv := new(slog.LevelVar)
 	lv.Set(l)
@@ -42,5 +43,5 @@ func New(w io.Writer, level string) (*slog.Logger, error) {
 			return a
 		},
 	})
-	return slog.New(h), nil
+	return slog.New(h), lv, nil
 }

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"log/slog"
+	"math"
+	"reflect"
+	"runtime/debug"
+
+	"github.com/edgemq/edgemq/broker"
+	"github.com/edgemq/edgemq/internal/config"
+	"github.com/edgemq/edgemq/internal/logging"
+)
+
+// reloader applies a new configuration file on SIGHUP: the sections that
+// can change safely (broker.auth: users, roles and password file; log.level;
+// memory_limit) take effect at once without dropping a connection; for the
+// others it logs that they need a restart and keeps running them as they
+// are. A file that does not load is refused whole and the running
+// configuration stays.
+type reloader struct {
+	path  string // the --config file; empty: embedded defaults
+	cfg   *config.Config
+	log   *slog.Logger
+	level *slog.LevelVar
+	srv   *broker.Server
+}
+
+func (r *reloader) reload() {
+	if r.path == "" {
+		r.log.Info("reload: running on the embedded defaults, nothing to reload")
+		return
+	}
+	cfg, err := config.Load(r.path)
+	if err == nil {
+		err = cfg.CheckFiles()
+	}
+	if err != nil {
+		r.log.Error("reload refused, the running configuration stays", "err", err)
+		return
+	}
+	az, err := newAuthorizer(cfg.Broker.Auth)
+	if err != nil {
+		r.log.Error("reload refused, the running configuration stays", "err", err)
+		return
+	}
+	lv, err := logging.ParseLevel(cfg.Log.Level)
+	if err != nil {
+		r.log.Error("reload refused, the running configuration stays", "err", err)
+		return
+	}
+	r.srv.SetAuthorizer(az)
+	r.level.Set(lv)
+	if cfg.MemoryLimit != r.cfg.MemoryLimit {
+		limit := int64(cfg.MemoryLimit)
+		if limit == 0 {
+			limit = math.MaxInt64 // no limit: the runtime's default
+		}
+		debug.SetMemoryLimit(limit)
+	}
+	restart := needsRestart(r.cfg, cfg)
+	// What runs now: the new reloadable sections, the old others.
+	next := *r.cfg
+	next.Broker.Auth, next.Log, next.MemoryLimit = cfg.Broker.Auth, cfg.Log, cfg.MemoryLimit
+	r.cfg = &next
+	r.log.Info("configuration reloaded", "applied", "broker.auth, log.level, memory_limit", "needs_restart", restart)
+}
+
+// needsRestart names the sections that differ between old and cfg and
+// that only a restart applies.
+func needsRestart(old, cfg *config.Config) []string {
+	var out []string
+	for _, s := range []struct {
+		name     string
+		old, new any
+	}{
+		{"gateway", old.Gateway, cfg.Gateway},
+		{"broker.listeners", old.Broker.Listeners, cfg.Broker.Listeners},
+		{"broker.limits", old.Broker.Limits, cfg.Broker.Limits},
+		{"broker.sys_interval", old.Broker.SysInterval, cfg.Broker.SysInterval},
+		{"storage", old.Storage, cfg.Storage},
+	} {
+		if !reflect.DeepEqual(s.old, s.new) {
+			out = append(out, s.name)
+		}
+	}
+	return out
+}
