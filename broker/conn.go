@@ -24,6 +24,7 @@ type conn struct {
 	// listener uses it as the username, "" otherwise; set before the read
 	// loop starts, for the CONNECT handling to use as the username.
 	useIdentity bool
+	lc          *listenerConns // the listener's connection count
 	certUser    string
 
 	// Set by the handshake; read-only afterwards.

@@ -137,7 +137,7 @@ func (c *conn) tlsHandshake() error {
 // newWSServer returns the HTTP server of a ws or wss listener: it answers
 // WebSocket upgrades on l's path and hands each upgraded connection to the
 // broker like an accepted TCP connection.
-func (s *Server) newWSServer(l Listener) *http.Server {
+func (s *Server) newWSServer(l Listener, lc *listenerConns) *http.Server {
 	path := l.Path
 	if path == "" {
 		path = DefaultWSPath
@@ -168,6 +168,7 @@ func (s *Server) newWSServer(l Listener) *http.Server {
 		// A message may hold several packets; a packet may span messages.
 		ws.SetReadLimit(int64(s.opts.MaxPacketSize) + 64<<10)
 		c := newConn(s, newWSConn(ws))
+		c.lc = lc
 		if l.UseIdentityAsUsername && r.TLS != nil {
 			c.certUser = certIdentity(*r.TLS)
 		}

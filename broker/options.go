@@ -33,6 +33,10 @@ type Listener struct {
 	UseIdentityAsUsername bool
 	// Path is the HTTP path of ws and wss listeners (default "/mqtt").
 	Path string
+	// MaxConnections caps the connections of this listener; 0: only
+	// Options.MaxConnections applies. Connections past it are closed at
+	// once, before any MQTT is read.
+	MaxConnections int
 }
 
 // Options configures a Server. The zero value of every field means its

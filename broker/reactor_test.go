@@ -104,3 +104,25 @@ func TestParkedConnections(t *testing.T) {
 		t.Errorf("connected = %d, want 2", got)
 	}
 }
+
+// TestListenerMaxConnections: a listener's own cap closes the connection
+// past it before any MQTT is read, and frees its slot when one leaves.
+func TestListenerMaxConnections(t *testing.T) {
+	t.Parallel()
+	s, _ := brokertest.StartServer(t, broker.Options{Listeners: []broker.Listener{
+		{Address: "127.0.0.1:0", MaxConnections: 2},
+		{Address: "127.0.0.1:0"},
+	}})
+	capped, free := s.Addrs()[0].String(), s.Addrs()[1].String()
+	a := brokertest.Dial(t, capped, packet.Version311)
+	a.Connect("a")
+	b := brokertest.Dial(t, capped, packet.Version311)
+	b.Connect("b")
+	over := brokertest.Dial(t, capped, packet.Version311)
+	over.ExpectClosed(2 * time.Second)
+	brokertest.Dial(t, free, packet.Version311).Connect("other listener")
+
+	a.Conn.Close()
+	brokertest.Eventually(t, 5*time.Second, func() bool { return s.Stats().ClientsConnected == 2 }, "a's slot freed")
+	brokertest.Dial(t, capped, packet.Version311).Connect("c")
+}

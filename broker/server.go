@@ -109,8 +109,9 @@ func (s *Server) Start() error {
 			anon = *l.AllowAnonymous
 		}
 		s.log.Info("listening", "address", ln.Addr().String(), "type", l.listenerType(), "anonymous", anon)
+		lc := &listenerConns{max: l.MaxConnections}
 		if t := l.listenerType(); t == ListenerWS || t == ListenerWSS {
-			hs := s.newWSServer(l)
+			hs := s.newWSServer(l, lc)
 			s.mu.Lock()
 			s.https = append(s.https, hs)
 			s.mu.Unlock()
@@ -119,7 +120,7 @@ func (s *Server) Start() error {
 			continue
 		}
 		// Exits when the listener is closed by Shutdown.
-		s.goFunc(func() { s.acceptLoop(ln, l) })
+		s.goFunc(func() { s.acceptLoop(ln, l, lc) })
 	}
 	if s.opts.SysInterval > 0 {
 		// Exits when s.closed is closed.
@@ -232,7 +233,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-func (s *Server) acceptLoop(ln net.Listener, l Listener) {
+func (s *Server) acceptLoop(ln net.Listener, l Listener, lc *listenerConns) {
 	var backoff time.Duration
 	for {
 		nc, err := ln.Accept()
@@ -258,6 +259,7 @@ func (s *Server) acceptLoop(ln net.Listener, l Listener) {
 		backoff = 0
 		c := newConn(s, nc)
 		c.useIdentity = l.UseIdentityAsUsername
+		c.lc = lc
 		if !s.addConn(c) {
 			nc.Close()
 			continue
@@ -279,12 +281,28 @@ func (s *Server) addConn(c *conn) bool {
 	if s.closing || len(s.conns) >= s.opts.MaxConnections+64 {
 		return false
 	}
+	if lc := c.lc; lc != nil {
+		if lc.max > 0 && lc.n >= lc.max {
+			s.log.Debug("listener connection limit", "remote", c.nc.RemoteAddr().String(), "max", lc.max)
+			return false
+		}
+		lc.n++
+	}
 	s.conns[c] = struct{}{}
 	return true
 }
 
+// listenerConns counts the connections of one listener; guarded by
+// Server.mu.
+type listenerConns struct {
+	n, max int
+}
+
 func (s *Server) removeConn(c *conn) {
 	s.mu.Lock()
+	if _, ok := s.conns[c]; ok && c.lc != nil {
+		c.lc.n--
+	}
 	delete(s.conns, c)
 	s.mu.Unlock()
 }

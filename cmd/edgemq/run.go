@@ -186,7 +186,7 @@ func brokerOptions(cfg *config.Config, log *slog.Logger) broker.Options {
 	for _, l := range b.Listeners {
 		opts.Listeners = append(opts.Listeners, broker.Listener{
 			Name: l.Type + ":" + l.Address, Address: l.Address, AllowAnonymous: l.AllowAnonymous,
-			Type: l.Type, Path: l.Path,
+			Type: l.Type, Path: l.Path, MaxConnections: l.MaxConnections,
 			RequireCertificate: l.RequireCertificate, UseIdentityAsUsername: l.UseIdentityAsUsername,
 		})
 	}

@@ -85,6 +85,9 @@ type Listener struct {
 	UseIdentityAsUsername bool `yaml:"use_identity_as_username"`
 	// Path is the HTTP path of ws and wss listeners; default "/mqtt".
 	Path string `yaml:"path"`
+	// MaxConnections caps this listener's connections; 0: only
+	// broker.limits.max_connections applies.
+	MaxConnections int `yaml:"max_connections"`
 }
 
 // Auth configures authentication and access control (package

@@ -140,7 +140,7 @@ func TestExampleFile(t *testing.T) {
 		Broker: Broker{
 			Listeners: []Listener{
 				{Type: "wss", Address: "0.0.0.0:8081", Cert: "/etc/edgemq/server.pem", Key: "/etc/edgemq/server.key",
-					ClientCA: "/etc/edgemq/ca.pem", RequireCertificate: true, UseIdentityAsUsername: true, Path: "/ws"},
+					ClientCA: "/etc/edgemq/ca.pem", RequireCertificate: true, UseIdentityAsUsername: true, Path: "/ws", MaxConnections: 200},
 				{Type: "tcp", Address: "127.0.0.1:1883"},
 				{Type: "tcp", Address: "0.0.0.0:1884", AllowAnonymous: ptr(true)},
 				{Type: "tls", Address: "0.0.0.0:8883", Cert: "/etc/edgemq/server.pem", Key: "/etc/edgemq/server.key", ClientCA: "/etc/edgemq/ca.pem"},

@@ -171,6 +171,9 @@ func (l *Listener) validateTransport(v *validator, path string) {
 		notFor("require_certificate", l.RequireCertificate)
 		notFor("use_identity_as_username", l.UseIdentityAsUsername)
 	}
+	if l.MaxConnections < 0 {
+		v.errorf(path+".max_connections", "must be 0 (no limit of its own) or more, got %d", l.MaxConnections)
+	}
 	switch {
 	case !isWS:
 		notFor("path", l.Path != "")
