@@ -51,8 +51,9 @@ type conn struct {
 	deadline   time.Time // while parked: when the connection times out; zero: never
 
 	// Publishes waiting for durable subscribers, in arrival order.
-	ackMu sync.Mutex
-	acks  []*pendingAck
+	ackMu    sync.Mutex
+	acks     []*pendingAck
+	ackSpace chan struct{} // closed when acks shrinks below ReceiveMaximum (pre-5 clients)
 
 	// Write side.
 	wmu          sync.Mutex
@@ -134,6 +135,7 @@ func (c *conn) readLoop(handshake bool) int {
 			return readEnded
 		}
 		c.f.waitCongested(congestionWait, c.s.closed)
+		c.waitAckSpace()
 		if handshake && c.connected {
 			return readHandshakeDone
 		}

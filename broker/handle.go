@@ -162,6 +162,44 @@ func (c *conn) ackDuplicate(a, orig *pendingAck) {
 	c.ackDone(&c.f, a, nil)
 }
 
+// waitAckSpace holds the read loop of a client older than MQTT 5, which
+// has no receive maximum, while ReceiveMaximum of its publishes wait for
+// durable subscribers: TCP then slows the publisher down, and the queue
+// of pending acknowledgements stays bounded. It gives up when the
+// connection closes or the server shuts down.
+func (c *conn) waitAckSpace() {
+	if c.version >= packet.Version5 {
+		return
+	}
+	c.ackMu.Lock()
+	if len(c.acks) < c.s.opts.ReceiveMaximum {
+		c.ackMu.Unlock()
+		return
+	}
+	if c.ackSpace == nil {
+		c.ackSpace = make(chan struct{})
+	}
+	ch := c.ackSpace
+	c.ackMu.Unlock()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ch:
+			return
+		case <-c.s.closed:
+			return
+		case <-t.C:
+			c.wmu.Lock()
+			closed := c.closed
+			c.wmu.Unlock()
+			if closed {
+				return
+			}
+		}
+	}
+}
+
 // pendingPubacks is the number of QoS 1 publishes whose PUBACK waits for
 // durable subscribers; QoS 2 ones are counted in session.inbound.
 func (c *conn) pendingPubacks() int {
@@ -233,6 +271,10 @@ func (c *conn) ackDone(f *flusher, a *pendingAck, err error) {
 	}
 	if len(c.acks) == 0 {
 		c.acks = nil
+	}
+	if c.ackSpace != nil && len(c.acks) < c.s.opts.ReceiveMaximum {
+		close(c.ackSpace)
+		c.ackSpace = nil
 	}
 	c.ackMu.Unlock()
 	own.flush()
