@@ -18,17 +18,19 @@ build:
 run:
 	$(GO) run ./cmd/edgemq run
 
-## test: lint, every test with the race detector, benchmarks once so they keep working, a 32-bit run
+## test: lint, every test with the race detector, benchmarks once so they keep working,
+##       a 32-bit run, the storage tests as ARMv7 binaries under qemu-arm-static
 test: lint
 	$(GO) test -race -count=1 -timeout 10m $(PKGS)
 	$(GO) test -run '^$$' -bench . -benchtime 1x $(PKGS)
-	GOARCH=386 CGO_ENABLED=0 $(GO) test -count=1 -timeout 10m ./broker/... ./internal/... ./cmd/edgemq/
+	GOARCH=386 CGO_ENABLED=0 $(GO) test -count=1 -timeout 10m ./broker/... ./internal/... ./cmd/edgemq/ ./storefwd/
+	bash scripts/test-arm.sh
 	$(MAKE) cross
 
 ## bench: edgemq and Mosquitto side by side on loopback (needs the mosquitto package)
 bench: build
 	$(GO) run ./cmd/mqttbench compare --edgemq ./edgemq --rounds 3 --duration 5s
-	$(GO) test -run '^$$' -bench . -benchmem ./broker/... ./internal/...
+	$(GO) test -run '^$$' -bench . -benchmem ./broker/... ./internal/... ./storefwd/
 
 ## fuzz: every fuzz target for FUZZTIME each
 fuzz:
