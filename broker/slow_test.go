@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+	"syscall"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -421,4 +422,37 @@ func TestSlowSubscriberWriteTimeout(t *testing.T) {
 		st := s.Stats()
 		return st.ClientsConnected == 2 && st.Subscriptions == 1
 	}, "stalled subscriber removed")
+}
+
+// TestClientThatDoesNotRead: a client that floods PINGREQs and never reads
+// the PINGRESPs is disconnected once its unsent output passes four times
+// MaxQueuedBytes, instead of the broker buffering without bound; others
+// are not affected.
+func TestClientThatDoesNotRead(t *testing.T) {
+	t.Parallel()
+	s, addr := brokertest.StartServer(t, broker.Options{MaxQueuedBytes: 1024})
+	// A small receive buffer, set before connecting so that the window
+	// is small from the start: the kernel absorbs little of the flood.
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 1024) })
+		return nil
+	}}
+	nc, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	connect, _ := packet.Append(nil, &packet.Connect{ProtocolName: "MQTT", ProtocolVersion: 4, CleanStart: true, ClientID: "deaf"}, packet.Version311)
+	nc.Write(connect)
+	flood := make([]byte, 2*2000000) // 2,000,000 PINGREQs
+	for i := 0; i < len(flood); i += 2 {
+		flood[i] = 0xC0
+	}
+	go func() {
+		nc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		nc.Write(flood) // fails once the broker cuts the connection off
+	}()
+	brokertest.Eventually(t, 5*time.Second, func() bool { return s.Stats().ConnectionsTotal == 1 }, "the deaf client connected")
+	brokertest.Eventually(t, 10*time.Second, func() bool { return s.Stats().ClientsConnected == 0 }, "the deaf client disconnected")
+	brokertest.Dial(t, addr, packet.Version311).Connect("other")
 }

@@ -56,6 +56,14 @@ func (c *conn) queuePacket(f *flusher, p packet.Packet) {
 		c.wmu.Unlock()
 		return
 	}
+	if len(c.wbuf) > 4*c.s.opts.MaxQueuedBytes {
+		// The client keeps sending but does not read what it is sent
+		// (acks, PINGRESPs): cut it off rather than buffer without bound.
+		c.wmu.Unlock()
+		c.s.log.Info("disconnecting client that does not read", "client", c.clientID, "remote", c.nc.RemoteAddr().String())
+		c.closeNet()
+		return
+	}
 	flush, err := c.appendLocked(p)
 	c.wmu.Unlock()
 	if err != nil {
