@@ -9,9 +9,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
-	"syscall"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
