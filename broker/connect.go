@@ -259,6 +259,7 @@ func (s *Server) attach(c *conn, cleanStart bool, expiry uint32, window int,
 	ss.window = window
 	ss.will = will
 	ss.willDelay = willDelay
+	ss.setStoredLocked()
 	// [MQTT-3.2.2-2], [MQTT-3.2.2-3]; in 3.1 the acknowledge flags byte is
 	// reserved, so it stays 0 (as in Mosquitto).
 	ack.SessionPresent = present && c.version != packet.Version31
@@ -309,10 +310,14 @@ func (s *Server) detach(c *conn) {
 	case closing:
 		// Sessions stay as they are for the store; nothing is scheduled.
 		ss.stopTimersLocked()
+		if ss.expiry != 0 && ss.expiry != neverExpire {
+			ss.saveLocked(time.Now().Add(time.Duration(ss.expiry) * time.Second))
+		}
 	case ss.expiry == 0:
 		s.endSessionLocked(ss)
 	case ss.expiry != neverExpire:
 		d := time.Duration(ss.expiry) * time.Second
+		ss.saveLocked(time.Now().Add(d))
 		ss.expiryTimer = time.AfterFunc(d, func() { s.run(func() { s.expireSession(ss) }) })
 	}
 	ss.mu.Unlock()
@@ -359,6 +364,7 @@ func (s *Server) endSessionLocked(ss *session) {
 		delete(s.sessions, ss.id)
 	}
 	ss.ended = true
+	ss.dropStoredLocked()
 	ss.decongestLocked()
 	ss.stopTimersLocked()
 	for f := range ss.subs {

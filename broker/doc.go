@@ -67,6 +67,18 @@
 // order the publishes arrived [MQTT-4.6.0-2]; a refusal becomes reason
 // code 0x97 for MQTT 5 publishers and a disconnect for older ones.
 //
+// # Persistence
+//
+// Options.Store (package broker/persist keeps it in Badger) receives the
+// retained messages and, for persistent sessions of network clients (clean
+// session false, or a v5 session expiry above 0), the session with its
+// expiry deadline and subscriptions and each queued or in-flight QoS 1/2
+// message, as they change. New restores them: subscriptions go back into
+// the topic tree, messages into their sessions (those sent before are
+// resent with DUP on reconnect), expiry timers restart from the stored
+// deadline and sessions past it are deleted. Wills and the inbound QoS 2
+// state are not stored.
+//
 // # Locks
 //
 // Lock order: Server.mu before session.mu; conn.ackMu before session.mu;

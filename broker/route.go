@@ -150,6 +150,7 @@ func (s *Server) subscribe(ss *session, so packet.SubOptions, subID uint32) (pac
 	_, existed := ss.subs[so.Filter]
 	ss.subs[so.Filter] = sub
 	s.subs.Subscribe(so.Filter, ss, sub)
+	ss.saveLocked(time.Time{})
 	ss.mu.Unlock()
 	return packet.ReasonCode(so.QoS), !existed, nil
 }
@@ -163,6 +164,7 @@ func (s *Server) unsubscribe(ss *session, filter string) bool {
 	}
 	delete(ss.subs, filter)
 	s.subs.Unsubscribe(filter, ss)
+	ss.saveLocked(time.Time{})
 	return true
 }
 

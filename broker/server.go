@@ -67,6 +67,9 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("broker: load retained messages: %w", err)
 	}
+	if err := s.restoreSessions(); err != nil {
+		return nil, fmt.Errorf("broker: load sessions: %w", err)
+	}
 	return s, nil
 }
 

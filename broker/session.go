@@ -28,8 +28,9 @@ type outMsg struct {
 	retain bool
 	subIDs []uint32
 	pid    uint16
-	rel    bool // QoS 2: PUBREC received, PUBREL sent, waiting for PUBCOMP
-	sent   bool // sent at least once: a resend carries DUP [MQTT-3.3.1-1]
+	rel    bool   // QoS 2: PUBREC received, PUBREL sent, waiting for PUBCOMP
+	sent   bool   // sent at least once: a resend carries DUP [MQTT-3.3.1-1]
+	seq    uint64 // sequence number in the Store; 0: not stored
 }
 
 // session is the state of one client identifier, connected or not.
@@ -56,6 +57,11 @@ type session struct {
 	willTimer   *time.Timer
 	expiryTimer *time.Timer
 	ended       bool // removed from the server; no more deliveries
+
+	// stored: the session is persistent and kept in Options.Store (see
+	// sessionstore.go); nextSeq numbers its stored messages.
+	stored  bool
+	nextSeq uint64
 
 	// ci is the client of the last network connection, for
 	// Authorizer.CanRead; nil for in-process clients.
@@ -161,10 +167,12 @@ func (om outMsg) onHeap() *outMsg { return &om }
 func (ss *session) enqueueLocked(om *outMsg) {
 	if ss.pending.len() < ss.s.opts.MaxQueuedMessages {
 		ss.pending.push(om)
+		ss.storeMsgLocked(om)
 		return
 	}
 	if om.qos > 0 && ss.pending.removeFirst(isQoS0) {
 		ss.pending.push(om)
+		ss.storeMsgLocked(om)
 	}
 	ss.s.stats.dropped.Add(1)
 }
@@ -177,11 +185,16 @@ func (ss *session) sendLocked(f *flusher, c *conn, om *outMsg) {
 	switch c.writePublish(f, om) {
 	case writeOK, writeClosed: // a closed connection's message is resent on resume
 		if om.qos > 0 {
+			fresh := !om.sent
 			om.sent = true
 			ss.inflight = append(ss.inflight, om)
+			if fresh {
+				ss.storeMsgLocked(om)
+			}
 		}
 	case writeDropped:
 		ss.s.stats.dropped.Add(1)
+		ss.unstoreMsgLocked(om)
 	}
 }
 
@@ -219,6 +232,7 @@ func (ss *session) pumpLocked(f *flusher, c *conn, now time.Time) {
 			ss.decongestLocked()
 		}
 		if om.m.expired(now) {
+			ss.unstoreMsgLocked(om)
 			continue // [MQTT-3.3.2-5]
 		}
 		ss.sendLocked(f, c, om)
@@ -245,6 +259,7 @@ func (ss *session) ack(f *flusher, c *conn, kind packet.Type, pid uint16) bool {
 			return false
 		}
 		om.rel = true
+		ss.storeMsgLocked(om)
 		return true
 	case packet.PUBCOMP:
 		if om.qos != 2 || !om.rel {
@@ -252,6 +267,7 @@ func (ss *session) ack(f *flusher, c *conn, kind packet.Type, pid uint16) bool {
 		}
 	}
 	ss.inflight = append(ss.inflight[:i], ss.inflight[i+1:]...)
+	ss.unstoreMsgLocked(om)
 	if ss.conn == c {
 		ss.pumpLocked(f, c, time.Now())
 	}
@@ -278,6 +294,7 @@ func (ss *session) resumeLocked(f *flusher, c *conn) {
 			// Too large for the new connection: discarded as if
 			// delivered [MQTT-3.1.2-25], it frees its slot.
 			ss.s.stats.dropped.Add(1)
+			ss.unstoreMsgLocked(om)
 			continue
 		}
 		kept = append(kept, om)
@@ -340,6 +357,7 @@ func (ss *session) ackFailed(f *flusher, c *conn, pid uint16) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if i := ss.findInflight(pid); i >= 0 && ss.inflight[i].qos == 2 {
+		ss.unstoreMsgLocked(ss.inflight[i])
 		ss.inflight = append(ss.inflight[:i], ss.inflight[i+1:]...)
 		if ss.conn == c {
 			ss.pumpLocked(f, c, time.Now())

@@ -1,10 +1,19 @@
 package broker
 
+import "time"
+
 // Store keeps the broker state that must survive a restart. The broker
 // calls it on every change; its methods must be safe for concurrent use.
 // The in-memory default, MemoryStore, keeps nothing: the state lives in
 // the broker's own maps and is gone after a restart. A Badger-backed Store
 // (broker/persist) makes it durable.
+//
+// Only persistent sessions (clean session false before MQTT 5, a session
+// expiry interval above 0 in MQTT 5) of network clients are stored, and
+// only their QoS 1 and 2 messages: a broker whose clients all use clean
+// sessions never calls the session methods. The broker calls the session
+// and message methods with the session's lock held, so they should be
+// quick and must not call back into the broker.
 type Store interface {
 	// SetRetained stores m as the retained message of m.Topic.
 	SetRetained(m *Message) error
@@ -12,7 +21,65 @@ type Store interface {
 	DeleteRetained(topic string) error
 	// LoadRetained calls fn for every stored retained message.
 	LoadRetained(fn func(*Message)) error
+
+	// SaveSession stores (replaces) the record of a persistent session:
+	// its expiry and subscriptions. Queued is ignored.
+	SaveSession(s *StoredSession) error
+	// DeleteSession removes the session of clientID and its queued
+	// messages.
+	DeleteSession(clientID string) error
+	// SetQueued stores (replaces) a queued message of clientID's session.
+	SetQueued(clientID string, q *StoredQueued) error
+	// DeleteQueued removes the queued message seq of clientID's session.
+	DeleteQueued(clientID string, seq uint64) error
+	// LoadSessions calls fn for every stored session, with its queued
+	// messages in Queued, in order of Seq.
+	LoadSessions(fn func(*StoredSession)) error
 }
+
+// StoredSession is the stored form of a persistent session.
+type StoredSession struct {
+	ClientID string
+	// Expiry is the session expiry interval in seconds; 0xFFFFFFFF is
+	// "never".
+	Expiry uint32
+	// Deadline is when the offline session expires; zero while the
+	// client is connected (it then expires Expiry after the restart) or
+	// when it never expires.
+	Deadline      time.Time
+	Subscriptions []StoredSubscription
+	Queued        []StoredQueued // filled by LoadSessions only
+}
+
+// StoredSubscription is one subscription of a stored session.
+type StoredSubscription struct {
+	Filter            string // as subscribed, with any $share/group/ prefix
+	QoS               byte
+	NoLocal           bool
+	RetainAsPublished bool
+	RetainHandling    byte
+	ID                uint32 // subscription identifier, 0 for none
+}
+
+// StoredQueued is one QoS 1 or 2 message queued for, or in flight to, a
+// stored session.
+type StoredQueued struct {
+	Seq      uint64 // order within the session, from 1
+	Message  *Message
+	QoS      byte // the delivery QoS
+	Retain   bool // the retain flag of the delivery
+	SubIDs   []uint32
+	PacketID uint16 // set once sent
+	Sent     bool   // sent at least once: in flight, resent with DUP
+	Released bool   // QoS 2: PUBREC received, PUBREL sent
+}
+
+// Expires returns when m expires (its MQTT 5 message expiry), or the zero
+// time for never. It is meant for Store implementations.
+func (m *Message) Expires() time.Time { return m.expires }
+
+// SetExpires sets when m expires; see Expires.
+func (m *Message) SetExpires(t time.Time) { m.expires = t }
 
 // MemoryStore is the Store that keeps nothing beyond the process.
 type MemoryStore struct{}
@@ -25,3 +92,18 @@ func (MemoryStore) DeleteRetained(string) error { return nil }
 
 // LoadRetained implements Store.
 func (MemoryStore) LoadRetained(func(*Message)) error { return nil }
+
+// SaveSession implements Store.
+func (MemoryStore) SaveSession(*StoredSession) error { return nil }
+
+// DeleteSession implements Store.
+func (MemoryStore) DeleteSession(string) error { return nil }
+
+// SetQueued implements Store.
+func (MemoryStore) SetQueued(string, *StoredQueued) error { return nil }
+
+// DeleteQueued implements Store.
+func (MemoryStore) DeleteQueued(string, uint64) error { return nil }
+
+// LoadSessions implements Store.
+func (MemoryStore) LoadSessions(func(*StoredSession)) error { return nil }

@@ -5,6 +5,7 @@
 // Usage:
 //
 //	edgemq run [--config FILE]     run the gateway (embedded defaults without FILE)
+//	edgemq run --reset-data        move the storage directory aside and start empty
 //	edgemq check-config FILE       validate a configuration file and exit
 //	edgemq version                 print the version
 package main

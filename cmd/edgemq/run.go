@@ -16,6 +16,7 @@ import (
 
 	"github.com/edgemq/edgemq/broker"
 	"github.com/edgemq/edgemq/internal/config"
+	"github.com/edgemq/edgemq/internal/kv"
 	"github.com/edgemq/edgemq/internal/logging"
 )
 
@@ -25,8 +26,10 @@ var version = "dev"
 const usage = `usage: edgemq <command> [flags]
 
 commands:
-  run [--config FILE]    run the gateway; without FILE, the embedded defaults
-                         (MQTT on 127.0.0.1:1883, data in ./data)
+  run [--config FILE] [--reset-data]
+                         run the gateway; without FILE, the embedded defaults
+                         (MQTT on 127.0.0.1:1883, data in ./data); --reset-data
+                         moves the data directory aside and starts empty
   check-config FILE      validate FILE and exit
   passwd [-c] [-b] [-D] FILE USER [PASSWORD]
                          edit a password file (like mosquitto_passwd)
@@ -82,6 +85,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "configuration `file` (default: embedded defaults)")
+	resetData := fs.Bool("reset-data", false, "move the storage directory aside (to DIR.broken-TIMESTAMP) and start with empty state")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `file` until exit (for performance work)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -122,8 +126,14 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) int {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	st, err := openStorage(cfg.Storage.Dir, *resetData, log)
+	if err != nil {
+		log.Error("edgemq cannot start", "err", err)
+		return 1
+	}
+	defer st.close(log) // after serve has shut the broker down
 	rl := &reloader{path: *cfgPath, cfg: cfg, log: log, level: level}
-	if err := serve(ctx, cfg, log, hup, rl); err != nil {
+	if err := serve(ctx, cfg, log, hup, rl, st.store, st.db); err != nil {
 		log.Error("edgemq stopped", "err", err)
 		return 1
 	}
@@ -132,8 +142,9 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) int {
 
 // serve wires the packages together, runs until ctx is done (reloading on
 // each hup), then shuts down in reverse order.
-func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, hup <-chan os.Signal, rl *reloader) error {
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, hup <-chan os.Signal, rl *reloader, store broker.Store, db *kv.DB) error {
 	opts := brokerOptions(cfg, log.With("component", "broker"))
+	opts.Store = store
 	if err := loadListenerTLS(cfg, &opts); err != nil {
 		return err
 	}
@@ -149,6 +160,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, hup <-chan
 	if err := srv.Start(); err != nil {
 		return err
 	}
+	stopBridges, err := startBridges(srv, db, cfg, log)
+	if err != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+		return err
+	}
 	log.Info("edgemq started", "version", version, "gateway", cfg.Gateway.ID)
 	rl.srv = srv
 	for done := false; !done; {
@@ -160,6 +178,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, hup <-chan
 		}
 	}
 	log.Info("shutting down")
+	stopBridges() // before the broker, so that no publisher waits on them
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, broker.ErrServerClosed) {

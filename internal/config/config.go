@@ -20,11 +20,12 @@ import (
 
 // Config is the whole configuration file.
 type Config struct {
-	Gateway     Gateway `yaml:"gateway"`
-	Broker      Broker  `yaml:"broker"`
-	Storage     Storage `yaml:"storage"`
-	Log         Log     `yaml:"log"`
-	MemoryLimit Size    `yaml:"memory_limit"` // becomes GOMEMLIMIT; 0 = unset
+	Gateway     Gateway  `yaml:"gateway"`
+	Broker      Broker   `yaml:"broker"`
+	Storage     Storage  `yaml:"storage"`
+	Bridges     []Bridge `yaml:"bridges"`
+	Log         Log      `yaml:"log"`
+	MemoryLimit Size     `yaml:"memory_limit"` // becomes GOMEMLIMIT; 0 = unset
 
 	meta *meta // where the values came from, for messages
 }

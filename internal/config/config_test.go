@@ -48,6 +48,7 @@ func defaults() Config {
 			SysInterval: Duration(10 * time.Second),
 		},
 		Storage:     Storage{Dir: "./data"},
+		Bridges:     []Bridge{},
 		Log:         Log{Level: "info"},
 		MemoryLimit: 0,
 	}
@@ -75,8 +76,8 @@ func TestDefaultYAML(t *testing.T) {
 	// Every key of the file is in default.yaml, so that it documents
 	// every default.
 	for _, path := range allKeyPaths(reflect.TypeFor[Config](), "") {
-		if strings.HasPrefix(path, "broker.auth.roles[0]") {
-			continue // no roles by default
+		if strings.HasPrefix(path, "broker.auth.roles[0]") || strings.HasPrefix(path, "bridges[0]") {
+			continue // no roles and no bridges by default (documented in comments)
 		}
 		if _, ok := d.lines[path]; !ok {
 			t.Errorf("default.yaml does not set %s", path)
@@ -167,7 +168,16 @@ func TestExampleFile(t *testing.T) {
 			},
 			SysInterval: Duration(30 * time.Second),
 		},
-		Storage:     Storage{Dir: "/var/lib/edgemq"},
+		Storage: Storage{Dir: "/var/lib/edgemq"},
+		Bridges: []Bridge{{
+			Name: "cloud", Address: "tls://broker.example.com:8883", Protocol: "5", ClientID: "gw1-cloud",
+			TLS:      BridgeTLS{CA: "/etc/edgemq/cloud-ca.pem", Cert: "/etc/edgemq/gw1.pem", Key: "/etc/edgemq/gw1.key", ServerName: "mqtt.example.com"},
+			Username: "gw1", Password: "secret", KeepAlive: Duration(time.Minute),
+			Out:       []BridgeOut{{Local: "sensors/#", Remote: "site-7/sensors/#", QoS: 1}},
+			In:        []BridgeIn{{Remote: "site-7/cmd/#", Local: "cmd/#", QoS: 1}},
+			Queue:     BridgeQueue{MaxBytes: GiB, WhenFull: "reject_new"},
+			Reconnect: BridgeReconnect{Min: Duration(2 * time.Second), Max: Duration(5 * time.Minute)},
+		}},
 		Log:         Log{Level: "info"},
 		MemoryLimit: 96 * MiB,
 	}
@@ -197,6 +207,7 @@ func TestParseFixtures(t *testing.T) {
 			SysInterval: 0,
 		},
 		Storage:     Storage{Dir: "/var/lib/edgemq # not a comment"},
+		Bridges:     []Bridge{},
 		Log:         Log{Level: "debug"},
 		MemoryLimit: GB,
 	}
@@ -370,8 +381,8 @@ func TestParseErrors(t *testing.T) {
 		// Keys.
 		{"unknown top-level key", "brokr: {}",
 			`edgemq.yaml:1: brokr: unknown key (did you mean "broker"?)`},
-		{"unknown key, no suggestion", "bridges: []",
-			`edgemq.yaml:1: bridges: unknown key; known keys: gateway, broker, storage, log, memory_limit`},
+		{"unknown key, no suggestion", "devices: []",
+			`edgemq.yaml:1: devices: unknown key; known keys: gateway, broker, storage, bridges, log, memory_limit`},
 		{"unknown nested key", "broker:\n  limits:\n    max_conections: 5\n",
 			`edgemq.yaml:3: broker.limits.max_conections: unknown key (did you mean "max_connections"?)`},
 		{"key in camel case", "broker: {limits: {maxConnections: 5}}",
@@ -638,7 +649,7 @@ func TestTooManyErrors(t *testing.T) {
 	if got, want := len(errs), maxErrors+1; got != want {
 		t.Fatalf("got %d errors, want %d", got, want)
 	}
-	if got, want := errs[0].Error(), `edgemq.yaml:1: k: unknown key; known keys: gateway, broker, storage, log, memory_limit`; got != want {
+	if got, want := errs[0].Error(), `edgemq.yaml:1: k: unknown key; known keys: gateway, broker, storage, bridges, log, memory_limit`; got != want {
 		t.Errorf("first error:\ngot  %s\nwant %s", got, want)
 	}
 	if got, want := errs[maxErrors].Error(), "edgemq.yaml: too many problems; 5 more problems not shown"; got != want {
@@ -841,5 +852,47 @@ func TestSuggest(t *testing.T) {
 		if got := suggest(tt.in, keys); got != tt.want {
 			t.Errorf("suggest(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestBridgesValidate(t *testing.T) {
+	data := []byte(`bridges:
+  - name: cloud
+    address: tcp://broker.example.com:1883
+    out:
+      - {local: "sensors/#", remote: "site-7/sensors/#", qos: 1}
+  - name: cloud
+    address: mqtt://x:1883
+    protocol: "4"
+    keep_alive: 1500ms
+    out:
+      - {local: "a/+/b", remote: "c/#", qos: 3}
+      - {local: "a/#", remote: "c", qos: 1}
+    queue: {max_bytes: 1KiB, when_full: reject}
+    reconnect: {min: 10s, max: 1s}
+  - name: empty
+    address: tcp://h:0
+    tls: {cert: /x.pem}
+`)
+	_, err := Parse("edgemq.yaml", data)
+	want := strings.Join([]string{
+		`edgemq.yaml:6: bridges[1].name: duplicate bridge name "cloud"`,
+		`edgemq.yaml:7: bridges[1].address: want tcp://host:port or tls://host:port, got "mqtt://x:1883"`,
+		`edgemq.yaml:8: bridges[1].protocol: want 3.1.1 or 5, got "4"`,
+		`edgemq.yaml:9: bridges[1].keep_alive: must be 0 (default 30s) or a whole number of seconds from 1s to 65535s, got 1.5s`,
+		`edgemq.yaml:11: bridges[1].out[0].local: "+" is not supported in bridge rules, got "a/+/b"`,
+		`edgemq.yaml:11: bridges[1].out[0].remote: must end in "#" exactly when local does, got "c/#" for "a/+/b"`,
+		`edgemq.yaml:11: bridges[1].out[0].qos: must be 0, 1 or 2, got 3`,
+		`edgemq.yaml:12: bridges[1].out[1].remote: must end in "#" exactly when local does, got "c" for "a/#"`,
+		`edgemq.yaml:13: bridges[1].queue.max_bytes: must be between 64KiB and 1TiB, got 1KiB`,
+		`edgemq.yaml:13: bridges[1].queue.when_full: want drop_oldest or reject_new, got "reject" (did you mean "reject_new"?)`,
+		`edgemq.yaml:14: bridges[1].reconnect.max: must be 0 (default 2m) or at least reconnect.min, got 1s`,
+		`edgemq.yaml:15: bridges[2]: has neither out nor in rules`,
+		`edgemq.yaml:16: bridges[2].address: port must be between 1 and 65535, got "0"`,
+		`edgemq.yaml:17: bridges[2].tls: needs a tls:// address, got "tcp://h:0"`,
+		`edgemq.yaml:17: bridges[2].tls.cert: cert and key go together`,
+	}, "\n")
+	if err == nil || err.Error() != want {
+		t.Errorf("Parse:\ngot:\n%v\nwant:\n%s", err, want)
 	}
 }

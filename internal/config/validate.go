@@ -27,6 +27,7 @@ func (c *Config) validate(v *validator) {
 	c.Gateway.validate(v, "gateway")
 	c.Broker.validate(v, "broker")
 	c.Storage.validate(v, "storage")
+	validateBridges(v, c.Bridges)
 	c.Log.validate(v, "log")
 	switch {
 	case c.MemoryLimit < 0:
@@ -214,6 +215,7 @@ func (c *Config) CheckFiles() error {
 			}
 		}
 	}
+	checkBridgeFiles(v, c.Bridges)
 	return v.err()
 }
 
