@@ -70,6 +70,10 @@ type Config struct {
 	AckTimeout time.Duration
 	// DialTimeout bounds dialling and CONNACK (default 10 s).
 	DialTimeout time.Duration
+	// SysInterval is the period of the bridge's figures under
+	// $SYS/broker/bridge/<name>/ (connected, queue/messages, forwarded,
+	// dropped, ...); 0: none.
+	SysInterval time.Duration
 	Logger      *slog.Logger
 }
 
@@ -316,6 +320,11 @@ func New(srv *broker.Server, db *kv.DB, cfg Config) (*Bridge, error) {
 		}
 	}
 	go func() { defer b.wg.Done(); b.run() }()
+	if cfg.SysInterval > 0 {
+		b.wg.Add(1)
+		// Exits when the bridge closes.
+		go func() { defer b.wg.Done(); b.sysLoop() }()
+	}
 	return b, nil
 }
 

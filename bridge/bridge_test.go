@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -535,5 +536,62 @@ func TestAckTimeoutReconnects(t *testing.T) {
 	st := b.Stats()
 	if !strings.Contains(st.LastError, "timed out") || st.Queue.Records != 1 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestSysFigures: the bridge's state and counters appear, retained, under
+// $SYS/broker/bridge/<name>/, and they are not forwarded to the uplink.
+func TestSysFigures(t *testing.T) {
+	m := startMosquitto(t)
+	sub := startSubscriber(t, m.addr, "#")
+	waitSubscribed(t, sub, m.addr, "probe/1")
+	srv, _ := brokertest.StartServer(t, broker.Options{})
+	db := openDB(t, t.TempDir())
+	t.Cleanup(func() { db.Close(context.Background()) })
+	cfg := testConfig(t, m.addr)
+	cfg.SysInterval = 50 * time.Millisecond
+	cfg.Out = append(cfg.Out, Rule{Local: "$SYS/#", Remote: "sys/#", QoS: 0})
+	newBridge(t, srv, db, cfg)
+	publishStream(t, srv, 1, 20, nil)
+
+	var mu sync.Mutex
+	figures := map[string]string{}
+	obs, err := srv.NewClient("sys-observer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs.Subscribe("$SYS/broker/bridge/cloud/#", 0, func(msg *broker.Message) {
+		mu.Lock()
+		figures[strings.TrimPrefix(msg.Topic, "$SYS/broker/bridge/cloud/")] = string(msg.Payload)
+		mu.Unlock()
+	})
+	brokertest.Eventually(t, 5*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return figures["connected"] == "1" && figures["forwarded"] == "20" && figures["queue/messages"] == "0"
+	}, "figures connected=1 forwarded=20 queue/messages=0")
+	mu.Lock()
+	for _, k := range []string{"since", "queue/bytes", "queue/oldest_age_seconds", "resent", "dropped", "rejected", "received", "connects"} {
+		if _, ok := figures[k]; !ok {
+			t.Errorf("no $SYS figure %q (have %v)", k, figures)
+		}
+	}
+	mu.Unlock()
+	// A marker through the same FIFO queue: anything queued before it
+	// (the figures, if they were forwarded) reaches the uplink first.
+	mc, err := srv.NewClient("marker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mc.Publish(context.Background(), "sensors/marker", []byte("m"), 1, false); err != nil {
+		t.Fatal(err)
+	}
+	brokertest.Eventually(t, 5*time.Second, func() bool {
+		return slices.Contains(sub.got(), "site-7/sensors/marker|m")
+	}, "marker forwarded")
+	for _, l := range sub.got() {
+		if strings.HasPrefix(l, "sys/") {
+			t.Fatalf("the bridge's own figures went to the uplink: %q", l)
+		}
 	}
 }

@@ -52,6 +52,7 @@ func bridgeConfig(cfg *config.Config, bc config.Bridge, log *slog.Logger) (bridg
 		Name: bc.Name, Address: bc.Address, ClientID: bc.ClientID,
 		Username: bc.Username, Password: bc.Password, KeepAlive: time.Duration(bc.KeepAlive),
 		GatewayID:    cfg.Gateway.ID,
+		SysInterval:  time.Duration(cfg.Broker.SysInterval),
 		ReconnectMin: time.Duration(bc.Reconnect.Min), ReconnectMax: time.Duration(bc.Reconnect.Max),
 		Queue:  storefwd.Limits{MaxBytes: int64(bc.Queue.MaxBytes)},
 		Logger: log,
