@@ -11,6 +11,8 @@ require (
 	go.yaml.in/yaml/v3 v3.0.6
 )
 
+require github.com/coreos/go-systemd/v22 v22.5.0
+
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/dgraph-io/ristretto/v2 v2.2.0 // indirect

@@ -69,8 +69,16 @@ type gateway struct {
 // connections.
 func startGateway(t *testing.T, cfg, addr string, args ...string) *gateway {
 	t.Helper()
+	return startGatewayEnv(t, nil, cfg, addr, args...)
+}
+
+// startGatewayEnv is startGateway with env added to the process's
+// environment.
+func startGatewayEnv(t *testing.T, env []string, cfg, addr string, args ...string) *gateway {
+	t.Helper()
 	g := &gateway{log: &lockedBuffer{}, done: make(chan error, 1)}
 	g.cmd = exec.Command(binPath, append([]string{"run", "--config", cfg}, args...)...)
+	g.cmd.Env = append(os.Environ(), env...)
 	g.cmd.Stderr = g.log
 	if err := g.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/edgemq/edgemq/internal/config"
 	"github.com/edgemq/edgemq/internal/kv"
 	"github.com/edgemq/edgemq/internal/logging"
+	"github.com/edgemq/edgemq/internal/sdnotify"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -169,14 +170,30 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, hup <-chan
 	}
 	log.Info("edgemq started", "version", version, "gateway", cfg.Gateway.ID)
 	rl.srv = srv
+	// systemd: READY once listeners are bound and storage is open; the
+	// watchdog is pinged from this loop, after asking the broker for its
+	// figures, so a broker that hangs stops the pings.
+	notify(log, sdnotify.Ready())
+	notify(log, sdnotify.Status(statusLine(srv)))
+	var watchdog <-chan time.Time
+	if d := sdnotify.WatchdogInterval(); d > 0 {
+		t := time.NewTicker(d)
+		defer t.Stop()
+		watchdog = t.C
+	}
 	for done := false; !done; {
 		select {
 		case <-ctx.Done():
 			done = true
 		case <-hup:
 			rl.reload()
+		case <-watchdog:
+			status := statusLine(srv)
+			notify(log, sdnotify.Watchdog())
+			notify(log, sdnotify.Status(status))
 		}
 	}
+	notify(log, sdnotify.Stopping())
 	log.Info("shutting down")
 	stopBridges() // before the broker, so that no publisher waits on them
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -186,6 +203,19 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, hup <-chan
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// statusLine is the one line systemctl status shows.
+func statusLine(srv *broker.Server) string {
+	st := srv.Stats()
+	return fmt.Sprintf("%d clients connected, %d sessions, %d retained", st.ClientsConnected, st.ClientsTotal, st.RetainedMessages)
+}
+
+// notify logs a failure to talk to systemd; it is never fatal.
+func notify(log *slog.Logger, err error) {
+	if err != nil {
+		log.Warn("systemd notify failed", "err", err)
+	}
 }
 
 // brokerOptions maps the broker section of the configuration.
