@@ -46,7 +46,7 @@ func TestCommands(t *testing.T) {
 	}{
 		{"no command", nil, 2, "", "usage: edgemq"},
 		{"unknown", []string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},
-		{"version", []string{"version"}, 0, "edgemq dev\n", ""},
+		{"version", []string{"version"}, 0, "", ""},
 		{"check good", []string{"check-config", good}, 0, good + ": ok\n", ""},
 		{"check bad", []string{"check-config", bad}, 1, "", `bad.yaml:3: broker.listeners\[0\].address: missing port(.|\n)*bad.yaml:4: broker.limts: unknown key`},
 		{"check missing", []string{"check-config", filepath.Join(dir, "nope.yaml")}, 1, "", "nope.yaml"},
@@ -66,6 +66,18 @@ func TestCommands(t *testing.T) {
 				t.Errorf("stderr = %q, want match for %q", stderr.String(), tc.stderrRE)
 			}
 		})
+	}
+}
+
+// TestVersion: version, commit, Go version and platform on one line.
+func TestVersion(t *testing.T) {
+	var stdout bytes.Buffer
+	if code := run(context.Background(), []string{"version"}, &stdout, &bytes.Buffer{}); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	re := regexp.MustCompile(`^edgemq dev \(commit (unknown|[0-9a-f]{12}), go[0-9.]+\S*, [a-z0-9]+/[a-z0-9]+\)\n$`)
+	if !re.MatchString(stdout.String()) {
+		t.Errorf("version = %q, want %v", stdout.String(), re)
 	}
 }
 
