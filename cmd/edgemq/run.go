@@ -22,8 +22,13 @@ import (
 	"github.com/edgemq/edgemq/internal/sdnotify"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version and commit are set at build time with -ldflags "-X
+// main.version=... -X main.commit=..." (make build does); without them the
+// commit comes from the build's VCS stamp, if any.
+var (
+	version = "dev"
+	commit  = ""
+)
 
 const usage = `usage: edgemq <command> [flags]
 
@@ -209,15 +214,18 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, hup <-chan
 // versionLine is "edgemq VERSION (commit C, goX.Y.Z, OS/ARCH)"; the commit
 // comes from the build's VCS stamp when there is one.
 func versionLine() string {
-	commit := "unknown"
-	if bi, ok := debug.ReadBuildInfo(); ok {
+	c := commit
+	if bi, ok := debug.ReadBuildInfo(); ok && c == "" {
 		for _, s := range bi.Settings {
 			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				commit = s.Value[:12]
+				c = s.Value[:12]
 			}
 		}
 	}
-	return fmt.Sprintf("edgemq %s (commit %s, %s, %s/%s)", version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	if c == "" {
+		c = "unknown"
+	}
+	return fmt.Sprintf("edgemq %s (commit %s, %s, %s/%s)", version, c, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
 // statusLine is the one line systemctl status shows.
