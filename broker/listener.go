@@ -172,15 +172,7 @@ func (s *Server) newWSServer(l Listener, lc *listenerConns) *http.Server {
 		if l.UseIdentityAsUsername && r.TLS != nil {
 			c.certUser = certIdentity(*r.TLS)
 		}
-		if !s.addConn(c) {
-			ws.Close()
-			return
-		}
-		// Exits when the connection closes (the read loop ends).
-		if !s.goFunc(c.serve) {
-			s.removeConn(c)
-			ws.Close()
-		}
+		s.startConn(c)
 	})
 	return &http.Server{
 		Handler:           mux,

@@ -263,15 +263,22 @@ func (s *Server) acceptLoop(ln net.Listener, l Listener, lc *listenerConns) {
 		c := newConn(s, nc)
 		c.useIdentity = l.UseIdentityAsUsername
 		c.lc = lc
-		if !s.addConn(c) {
-			nc.Close()
-			continue
-		}
-		// Exits when the connection closes (the read loop ends).
-		if !s.goFunc(c.serve) {
-			s.removeConn(c)
-			nc.Close()
-		}
+		s.startConn(c)
+	}
+}
+
+// startConn registers a new connection and starts its handshake
+// goroutine, or closes it when the server or its listener is full or
+// shutting down.
+func (s *Server) startConn(c *conn) {
+	if !s.addConn(c) {
+		c.nc.Close()
+		return
+	}
+	// Exits when the connection closes or parks (the read loop ends).
+	if !s.goFunc(c.serve) {
+		s.removeConn(c)
+		c.nc.Close()
 	}
 }
 

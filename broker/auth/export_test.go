@@ -6,12 +6,5 @@ func (p *Passwords) SetCheap(user, password string) error {
 	if err != nil {
 		return err
 	}
-	h, err := parseHash(enc)
-	if err != nil {
-		return err
-	}
-	p.mu.Lock()
-	p.users[user], p.raw[user] = h, enc
-	p.mu.Unlock()
-	return nil
+	return p.setEncoded(user, enc)
 }

@@ -191,6 +191,11 @@ func (p *Passwords) Set(user, password string) error {
 	if err != nil {
 		return err
 	}
+	return p.setEncoded(user, enc)
+}
+
+// setEncoded stores user with an encoded hash.
+func (p *Passwords) setEncoded(user, enc string) error {
 	h, err := parseHash(enc)
 	if err != nil {
 		return err
