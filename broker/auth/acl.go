@@ -235,32 +235,7 @@ func (p *Policy) CanSubscribe(w Who, filter string) bool {
 	if _, f, shared := topic.ParseShared(filter); shared {
 		filter = f
 	}
-	roles := p.rolesOf(w)
-	for _, r := range roles {
-		for _, ru := range r.Deny {
-			if ru.Action&Subscribe == 0 {
-				continue
-			}
-			f, ok := substitute(ru.Filter, w)
-			if !ok {
-				f = worstCase(ru.Filter)
-			}
-			if Covers(f, filter) {
-				return false
-			}
-		}
-	}
-	for _, r := range roles {
-		for _, ru := range r.Allow {
-			if ru.Action&Subscribe == 0 {
-				continue
-			}
-			if f, ok := substitute(ru.Filter, w); ok && Covers(f, filter) {
-				return true
-			}
-		}
-	}
-	return false
+	return p.check(w, Subscribe, func(f string) bool { return Covers(f, filter) })
 }
 
 // Match reports whether topic name t matches filter f, with the rule that
