@@ -26,7 +26,8 @@ type confirmer interface {
 
 // publish routes m to every matching subscription and stores it if
 // retained. durable, when not nil, is held by every durable subscriber
-// that m reaches. It reports whether any subscription matched.
+// that m reaches, and by the Store's commit of what m changed in it. It
+// reports whether any subscription matched.
 func (s *Server) publish(f *flusher, m *Message, durable confirmer) bool {
 	if m.Retain {
 		s.setRetained(m)
@@ -52,6 +53,12 @@ func (s *Server) publish(f *flusher, m *Message, durable confirmer) bool {
 	clear(mb.entries)
 	mb.entries = mb.entries[:0]
 	matchPool.Put(mb)
+	if durable != nil && s.commit != nil && s.commit.Uncommitted() {
+		// Acknowledged means on disk: the ack waits for the sync of what
+		// this publish stored (and of whatever was written before it).
+		durable.hold()
+		s.commit.Commit(durable.confirm)
+	}
 	return matched
 }
 

@@ -33,6 +33,7 @@ type Server struct {
 	uids     atomic.Uint64
 	auth     atomic.Pointer[authHolder] // see SetAuthorizer
 	backoff  authBackoff
+	commit   Committer // opts.Store, when it commits in batches; else nil
 
 	mu        sync.Mutex
 	sessions  map[string]*session // by client id
@@ -61,6 +62,7 @@ func New(opts Options) (*Server, error) {
 		started:  time.Now(),
 	}
 	s.SetAuthorizer(opts.Auth)
+	s.commit, _ = opts.Store.(Committer)
 	err := opts.Store.LoadRetained(func(m *Message) {
 		s.retained.Set(m.Topic, m)
 	})

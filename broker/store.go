@@ -37,6 +37,24 @@ type Store interface {
 	LoadSessions(fn func(*StoredSession)) error
 }
 
+// Committer is implemented by a Store whose changes become durable (safe
+// from a power cut) later than the call that made them, in batches that
+// share one sync. The broker holds the PUBACK/PUBREC of a QoS 1/2 publish,
+// and the return of an in-process Publish, until the changes the publish
+// caused (its retained message, its copies queued for persistent
+// sessions) are durable; a failed commit fails the publish as a durable
+// subscriber's refusal does.
+type Committer interface {
+	// Uncommitted reports whether some change made before the call is
+	// not yet durable. It is called on every QoS 1/2 publish: keep it
+	// cheap.
+	Uncommitted() bool
+	// Commit calls done once, from any goroutine (or before it returns),
+	// when every change made before the call is durable, with nil, or
+	// with the error that kept one of them from being written.
+	Commit(done func(error))
+}
+
 // StoredSession is the stored form of a persistent session.
 type StoredSession struct {
 	ClientID string

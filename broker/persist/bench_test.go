@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -49,40 +51,62 @@ func BenchmarkRetainedPublish(b *testing.B) {
 }
 
 // BenchmarkQueueForOfflineSession measures QoS 1 publishes queued for one
-// offline persistent session: each is written to the store.
+// offline persistent session: each is written to the store and its
+// publisher waits until it is synced (acknowledged means on disk), so
+// concurrent publishers share syncs. syncs/msg is the batches written per
+// message.
 func BenchmarkQueueForOfflineSession(b *testing.B) {
 	for _, persisted := range []bool{false, true} {
-		b.Run(fmt.Sprintf("persist=%v", persisted), func(b *testing.B) {
-			opts := broker.Options{Logger: quiet, MaxQueuedMessages: 1 << 22}
-			if persisted {
-				db := openDB(b, b.TempDir())
-				b.Cleanup(func() { db.Close(context.Background()) })
-				opts.Store = openStore(b, db, quiet)
-			}
-			s, addr := brokertest.StartServer(b, opts)
-			c := brokertest.Dial(b, addr, packet.Version311)
-			c.Write(&packet.Connect{ProtocolName: "MQTT", ProtocolVersion: packet.Version311, KeepAlive: 30, ClientID: "offline"})
-			c.Read(5 * time.Second)
-			c.Write(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.SubOptions{{Filter: "d/#", QoS: 1}}})
-			c.Read(5 * time.Second)
-			c.Write(&packet.Disconnect{})
-			c.Read(5 * time.Second) // EOF
-			time.Sleep(50 * time.Millisecond)
-			pub, err := s.NewClient("pub")
-			if err != nil {
-				b.Fatal(err)
-			}
-			payload := make([]byte, 64)
-			ctx := context.Background()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				if err := pub.Publish(ctx, "d/1", payload, 1, false); err != nil {
-					b.Fatal(err)
+		for _, pubs := range []int{1, 32} {
+			b.Run(fmt.Sprintf("persist=%v/publishers=%d", persisted, pubs), func(b *testing.B) {
+				opts := broker.Options{Logger: quiet, MaxQueuedMessages: 1 << 22}
+				var st *Store
+				if persisted {
+					db := openDB(b, b.TempDir())
+					b.Cleanup(func() { db.Close(context.Background()) })
+					st = openStore(b, db, quiet)
+					opts.Store = st
 				}
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
-		})
+				s, addr := brokertest.StartServer(b, opts)
+				c := brokertest.Dial(b, addr, packet.Version311)
+				c.Write(&packet.Connect{ProtocolName: "MQTT", ProtocolVersion: packet.Version311, KeepAlive: 30, ClientID: "offline"})
+				c.Read(5 * time.Second)
+				c.Write(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.SubOptions{{Filter: "d/#", QoS: 1}}})
+				c.Read(5 * time.Second)
+				c.Write(&packet.Disconnect{})
+				c.Read(5 * time.Second) // EOF
+				time.Sleep(50 * time.Millisecond)
+				payload := make([]byte, 64)
+				ctx := context.Background()
+				var before uint64
+				if st != nil {
+					before, _ = st.Batches()
+				}
+				b.ReportAllocs()
+				b.SetParallelism((pubs + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+				b.ResetTimer()
+				var id atomic.Int64
+				b.RunParallel(func(pb *testing.PB) {
+					pub, err := s.NewClient(fmt.Sprintf("pub-%d", id.Add(1)))
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					defer pub.Close()
+					for pb.Next() {
+						if err := pub.Publish(ctx, "d/1", payload, 1, false); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
+				if st != nil {
+					after, _ := st.Batches()
+					b.ReportMetric(float64(after-before)/float64(b.N), "syncs/msg")
+				}
+			})
+		}
 	}
 }
 

@@ -16,10 +16,14 @@
 //
 // # Durability and cost
 //
-// Each change is one kv.DB.Update, not synced: a write survives the
-// process being killed (it is in Badger's write-ahead log in the page
-// cache) but the last writes before a power cut may be lost. The broker
-// writes only for persistent sessions and their QoS 1/2 messages, so
+// Changes are buffered in call order and written by one goroutine in
+// batches, each batch one transaction followed by one fsync of Badger's
+// logs (writer.go). The Store is a broker.Committer: the broker holds the
+// PUBACK/PUBREC of a QoS 1/2 publish until the changes it caused (a
+// retained message, a message queued for a persistent session) are
+// synced, so an acknowledged message survives a power cut, and many
+// publishers share one fsync. The broker writes only for retained
+// messages and persistent sessions with their QoS 1/2 messages, so
 // clean-session traffic costs nothing here.
 package persist
 
@@ -46,15 +50,22 @@ var (
 	prefixQueued   = []byte(Prefix + "q")
 )
 
-// Store is a broker.Store on a kv.DB. Its methods are safe for concurrent
-// use.
+// Store is a broker.Store and broker.Committer on a kv.DB. Its methods
+// are safe for concurrent use.
 type Store struct {
 	db      *kv.DB
 	log     *slog.Logger
 	release func()
+	w       writer
 }
 
-var _ broker.Store = (*Store)(nil)
+var (
+	_ broker.Store     = (*Store)(nil)
+	_ broker.Committer = (*Store)(nil)
+)
+
+// ErrClosed is returned for a change made after Close.
+var ErrClosed = errors.New("persist: store closed")
 
 // New claims the broker's key prefix in db and returns the Store. log
 // receives the records that fail to decode; nil means slog.Default. Close
@@ -67,22 +78,41 @@ func New(db *kv.DB, log *slog.Logger) (*Store, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Store{db: db, log: log, release: release}, nil
+	s := &Store{db: db, log: log, release: release}
+	s.w.db = db
+	s.w.report = func(msg string, err error) { log.Error(msg, "err", err) }
+	s.w.start()
+	return s, nil
 }
 
-// Close releases the key prefix. Close the broker first.
+// Close writes and syncs what is buffered, stops the writer and releases
+// the key prefix. Close the broker first. It returns the error of the
+// last sync.
 func (s *Store) Close() error {
+	err := s.Flush()
+	s.w.close()
 	s.release()
-	return nil
+	return err
 }
 
-func (s *Store) set(key, val []byte) error {
-	return s.db.Update(func(txn *badger.Txn) error { return txn.Set(key, val) })
+// Uncommitted implements broker.Committer.
+func (s *Store) Uncommitted() bool { return s.w.uncommitted() }
+
+// Commit implements broker.Committer.
+func (s *Store) Commit(done func(error)) { s.w.commit(done) }
+
+// Flush returns once every change made before the call is on disk.
+func (s *Store) Flush() error { return s.w.flush() }
+
+// Batches returns the number of batches written so far, and how many of
+// them failed.
+func (s *Store) Batches() (written, failed uint64) {
+	return s.w.batches.Load(), s.w.failed.Load()
 }
 
-func (s *Store) del(key []byte) error {
-	return s.db.Update(func(txn *badger.Txn) error { return txn.Delete(key) })
-}
+func (s *Store) set(key, val []byte) error { return s.w.add(op{kind: opSet, key: key, val: val}) }
+
+func (s *Store) del(key []byte) error { return s.w.add(op{kind: opDelete, key: key}) }
 
 func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 
@@ -116,6 +146,9 @@ func (s *Store) LoadRetained(fn func(*broker.Message)) error {
 
 // scan calls fn for each key and value under prefix.
 func (s *Store) scan(prefix []byte, fn func(k, v []byte)) error {
+	if err := s.Flush(); err != nil {
+		return fmt.Errorf("persist: scan: %w", err)
+	}
 	err := s.db.View(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
 		opts.Prefix = prefix
@@ -150,41 +183,13 @@ func queuedKey(clientID string, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(k, seq)
 }
 
-// DeleteSession implements broker.Store. The queued messages go in
-// batches, so that a long queue does not make one too large transaction.
+// DeleteSession implements broker.Store.
 func (s *Store) DeleteSession(clientID string) error {
-	qp := cat(prefixQueued, []byte(clientID), []byte{0})
-	for {
-		var keys [][]byte
-		err := s.db.View(func(txn *badger.Txn) error {
-			opts := badger.DefaultIteratorOptions
-			opts.Prefix = qp
-			opts.PrefetchValues = false
-			it := txn.NewIterator(opts)
-			defer it.Close()
-			for it.Rewind(); it.Valid() && len(keys) < 1000; it.Next() {
-				keys = append(keys, it.Item().KeyCopy(nil))
-			}
-			return nil
-		})
-		if err == nil && len(keys) > 0 {
-			err = s.db.Update(func(txn *badger.Txn) error {
-				for _, k := range keys {
-					if err := txn.Delete(k); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-		}
-		if err != nil {
-			return fmt.Errorf("persist: delete session %q: %w", clientID, err)
-		}
-		if len(keys) < 1000 {
-			break
-		}
+	err := s.w.add(op{kind: opDeletePrefix, key: cat(prefixQueued, []byte(clientID), []byte{0})})
+	if err == nil {
+		err = s.del(cat(prefixSession, []byte(clientID)))
 	}
-	if err := s.del(cat(prefixSession, []byte(clientID))); err != nil {
+	if err != nil {
 		return fmt.Errorf("persist: delete session %q: %w", clientID, err)
 	}
 	return nil
