@@ -14,6 +14,9 @@ import (
 // storedRecordLocked returns the stored form of ss (without messages).
 func (ss *session) storedRecordLocked(deadline time.Time) *StoredSession {
 	rec := &StoredSession{ClientID: ss.id, Expiry: ss.expiry, Deadline: deadline}
+	if ci := ss.ci.Load(); ci != nil {
+		rec.Client = &ClientInfo{Username: ci.Username, Anonymous: ci.Anonymous}
+	}
 	for _, sub := range ss.subs {
 		rec.Subscriptions = append(rec.Subscriptions, StoredSubscription{
 			Filter: sub.filter, QoS: sub.qos, NoLocal: sub.noLocal,
@@ -113,6 +116,11 @@ func (s *Server) restoreSessions() error {
 		ss := s.newSession(rec.ClientID)
 		ss.expiry = rec.Expiry
 		ss.stored = true
+		if rec.Client != nil {
+			ci := *rec.Client
+			ci.ClientID = rec.ClientID
+			ss.ci.Store(&ci)
+		}
 		for _, st := range rec.Subscriptions {
 			sub := subscription{
 				filter: st.Filter, qos: st.QoS, noLocal: st.NoLocal, rap: st.RetainAsPublished,

@@ -66,7 +66,12 @@ type StoredSession struct {
 	// when it never expires.
 	Deadline      time.Time
 	Subscriptions []StoredSubscription
-	Queued        []StoredQueued // filled by LoadSessions only
+	// Client is who the session's last connection authenticated as
+	// (ClientID unset): the Authorizer checks deliveries to the session
+	// against it while it is offline, also after a restart. nil for a
+	// record written before it was stored.
+	Client *ClientInfo
+	Queued []StoredQueued // filled by LoadSessions only
 }
 
 // StoredSubscription is one subscription of a stored session.

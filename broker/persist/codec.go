@@ -97,6 +97,12 @@ func encodeSession(ss *broker.StoredSession) []byte {
 		b = append(b, sub.RetainHandling)
 		b = binary.AppendUvarint(b, uint64(sub.ID))
 	}
+	// Added after version 1's first release: optional, at the end.
+	if ci := ss.Client; ci != nil {
+		b = append(b, 1)
+		b = appendString(b, ci.Username)
+		b = appendBool(b, ci.Anonymous)
+	}
 	return b
 }
 
@@ -288,6 +294,9 @@ func decodeSession(v []byte) (*broker.StoredSession, error) {
 			Filter: r.string(), QoS: r.byte(), NoLocal: r.bool(), RetainAsPublished: r.bool(),
 			RetainHandling: r.byte(), ID: uint32(r.uvarint()),
 		})
+	}
+	if r.err == nil && len(r.b) > 0 && r.byte() == 1 {
+		ss.Client = &broker.ClientInfo{Username: r.string(), Anonymous: r.bool()}
 	}
 	if err := r.done(); err != nil {
 		return nil, err

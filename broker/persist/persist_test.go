@@ -86,6 +86,7 @@ func TestRoundTrip(t *testing.T) {
 			{Filter: "a/#", QoS: 1, NoLocal: true, RetainAsPublished: true, RetainHandling: 2, ID: 7},
 			{Filter: "$share/g/b", QoS: 2},
 		},
+		Client: &broker.ClientInfo{Username: "alice"},
 	}
 	must(t, st.SaveSession(sess))
 	must(t, st.SaveSession(&broker.StoredSession{ClientID: "c2", Expiry: 0xFFFFFFFF}))
@@ -120,7 +121,8 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatalf("sessions: %+v", sessions)
 	}
 	s1 := sessions[0]
-	if s1.Expiry != 300 || !s1.Deadline.Equal(sess.Deadline) || !reflect.DeepEqual(s1.Subscriptions, sess.Subscriptions) {
+	if s1.Expiry != 300 || !s1.Deadline.Equal(sess.Deadline) || !reflect.DeepEqual(s1.Subscriptions, sess.Subscriptions) ||
+		!reflect.DeepEqual(s1.Client, sess.Client) {
 		t.Errorf("session: got %+v, want %+v", s1, sess)
 	}
 	if len(s1.Queued) != 2 {
@@ -134,7 +136,7 @@ func TestRoundTrip(t *testing.T) {
 			t.Errorf("queued %d: got %+v, want %+v", i, g, want)
 		}
 	}
-	if s2 := sessions[1]; s2.Expiry != 0xFFFFFFFF || !s2.Deadline.IsZero() || len(s2.Queued) != 0 {
+	if s2 := sessions[1]; s2.Expiry != 0xFFFFFFFF || !s2.Deadline.IsZero() || len(s2.Queued) != 0 || s2.Client != nil {
 		t.Errorf("session c2: %+v", s2)
 	}
 }

@@ -397,3 +397,34 @@ func TestReleasedResentAsPUBREL(t *testing.T) {
 	c.Write(&packet.Ack{Kind: packet.PUBCOMP, PacketID: p.PacketID})
 	expectNothing(t, c)
 }
+
+// TestRestoredSessionKeepsIdentity: with roles in force, a persistent
+// session restored after a restart still receives, while its client is
+// offline, what its roles let it read: the identity the roles are checked
+// against is stored with the session.
+func TestRestoredSessionKeepsIdentity(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	cfg := filepath.Join(dir, "edgemq.yaml")
+	yaml := fmt.Sprintf("broker:\n  listeners:\n    - {type: tcp, address: %q}\n"+
+		"  auth:\n    roles:\n      - {name: r, allow: [{subscribe: \"d/%%c/#\"}, {publish: \"#\"}]}\n"+
+		"    anonymous_roles: [r]\nstorage: {dir: %q}\n", addr, filepath.Join(dir, "data"))
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := startGateway(t, cfg, addr)
+	c, _ := connect(t, addr, packet.Version311, "p3", false, 0)
+	subscribe(t, c, "d/p3/#", 1)
+	disconnect(t, c)
+	g.stop(t, syscall.SIGTERM)
+
+	startGateway(t, cfg, addr)
+	pub, _ := connect(t, addr, packet.Version311, "pub", true, 0)
+	publish(t, pub, 1, "d/p3/x", "while offline", 1, false)
+	disconnect(t, pub)
+	c, ack := connect(t, addr, packet.Version311, "p3", false, 0)
+	if !ack.SessionPresent {
+		t.Fatal("session not present after restart")
+	}
+	expectPublish(t, c, "d/p3/x", "while offline", 1)
+}
