@@ -36,7 +36,16 @@ type Rule struct {
 	Remote string
 	// QoS is the QoS used on the far side (out: publish; in: subscribe).
 	QoS byte
+	// Retain, for out rules, overrides the retain flag of the forwarded
+	// messages; nil keeps the local publisher's.
+	Retain *bool
 }
+
+// SequenceKey is the MQTT 5 user property that carries a forwarded
+// message's sequence number in its bridge's queue (Config.SequenceProperty):
+// increasing, never reused, the same when a message is sent again, so the
+// receiving side can drop duplicates.
+const SequenceKey = "edgemq-seq"
 
 // Config configures a bridge.
 type Config struct {
@@ -56,6 +65,20 @@ type Config struct {
 	Password string
 	// KeepAlive on the uplink (default 30 s; at least 1 s).
 	KeepAlive time.Duration
+	// CleanStart starts a new uplink session on every connect; by default
+	// the session (and the uplink's "in" deliveries queued in it) is
+	// resumed.
+	CleanStart bool
+	// SessionExpiry is the MQTT 5 session expiry on the uplink: 0 means
+	// one hour, a negative value 0 (the session ends with the connection).
+	SessionExpiry time.Duration
+	// MaxRate and MaxByteRate pace the forwarding (a replayed backlog as
+	// well as live messages, which queue behind it): at most this many
+	// messages and payload bytes per second; 0 is no limit.
+	MaxRate, MaxByteRate int
+	// SequenceProperty adds the SequenceKey user property to every
+	// forwarded message (MQTT 5 uplinks only).
+	SequenceProperty bool
 	// GatewayID goes into the status topic edgemq/<gateway-id>/status.
 	GatewayID string
 	Out       []Rule
@@ -122,6 +145,12 @@ func (c *Config) setDefaults() error {
 	}
 	if c.KeepAlive < time.Second || c.KeepAlive > 65535*time.Second {
 		return fmt.Errorf("%w: bridge %q: keep_alive %v", ErrInvalid, c.Name, c.KeepAlive)
+	}
+	if c.SessionExpiry == 0 {
+		c.SessionExpiry = time.Hour
+	}
+	if c.SessionExpiry > 0xFFFFFFFF*time.Second || c.MaxRate < 0 || c.MaxByteRate < 0 {
+		return fmt.Errorf("%w: bridge %q: session expiry %v, max rate %d, max byte rate %d", ErrInvalid, c.Name, c.SessionExpiry, c.MaxRate, c.MaxByteRate)
 	}
 	if c.Window == 0 {
 		c.Window = storefwd.DefaultWindow
@@ -340,8 +369,11 @@ func (b *Bridge) onLocal(r Rule, m *broker.Message, done func(error)) {
 		done(nil)
 		return
 	}
-	qos := min(m.QoS, r.QoS)
-	rec := storefwd.Record{Data: encodeRecord(remote, m.Payload, qos, m.Retain)}
+	qos, retain := min(m.QoS, r.QoS), m.Retain
+	if r.Retain != nil {
+		retain = *r.Retain
+	}
+	rec := storefwd.Record{Data: encodeRecord(remote, m.Payload, qos, retain)}
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/edgemq/edgemq/broker/packet"
+	"github.com/edgemq/edgemq/storefwd"
 )
 
 // Packet identifiers: records use 1..maxWindow (derived from the sequence
@@ -71,6 +73,7 @@ type uplink struct {
 	inflight map[uint16]flight
 	inQoS2   map[uint16]bool // incoming QoS 2 awaiting PUBREL
 	slots    chan struct{}
+	maxQoS   byte // the uplink's maximum QoS (v5 CONNACK); 2 otherwise
 }
 
 func (b *Bridge) statusTopic() string { return "edgemq/" + b.cfg.GatewayID + "/status" }
@@ -95,9 +98,9 @@ func (b *Bridge) session() (established bool, err error) {
 	// Closing the connection unblocks every read and write when the
 	// bridge is closed.
 	stop := context.AfterFunc(dctx, func() { conn.SetDeadline(time.Now()) })
-	u := &uplink{b: b, conn: conn, version: cfg.Protocol, inflight: make(map[uint16]flight), inQoS2: make(map[uint16]bool)}
+	u := &uplink{b: b, conn: conn, version: cfg.Protocol, inflight: make(map[uint16]flight), inQoS2: make(map[uint16]bool), maxQoS: 2}
 	c := &packet.Connect{
-		ProtocolName: "MQTT", ProtocolVersion: cfg.Protocol, CleanStart: false,
+		ProtocolName: "MQTT", ProtocolVersion: cfg.Protocol, CleanStart: cfg.CleanStart,
 		KeepAlive: uint16(cfg.KeepAlive / time.Second), ClientID: cfg.ClientID,
 		WillFlag: true, WillQoS: 1, WillRetain: true, WillTopic: b.statusTopic(), WillPayload: []byte("offline"),
 	}
@@ -108,7 +111,7 @@ func (b *Bridge) session() (established bool, err error) {
 		c.PasswordFlag, c.Password = true, []byte(cfg.Password)
 	}
 	if cfg.Protocol == packet.Version5 {
-		c.Properties.SessionExpiry = 3600
+		c.Properties.SessionExpiry = uint32(max(cfg.SessionExpiry, 0) / time.Second)
 		c.Properties.Set(packet.PropSessionExpiry)
 	}
 	br := bufio.NewReader(conn)
@@ -131,6 +134,9 @@ func (b *Bridge) session() (established bool, err error) {
 	recvMax := 65535
 	if cfg.Protocol == packet.Version5 && ca.Properties.Has(packet.PropReceiveMaximum) && ca.Properties.ReceiveMaximum > 0 {
 		recvMax = int(ca.Properties.ReceiveMaximum)
+	}
+	if cfg.Protocol == packet.Version5 && ca.Properties.Has(packet.PropMaximumQoS) {
+		u.maxQoS = ca.Properties.MaximumQoS
 	}
 	// The birth takes one of the uplink's receive slots.
 	u.slots = make(chan struct{}, max(1, min(cfg.Window, recvMax-1)))
@@ -185,17 +191,42 @@ func (u *uplink) write(p packet.Packet) error {
 	if err != nil {
 		return fmt.Errorf("bridge %q: encode %s: %w", u.b.cfg.Name, p.Type(), err)
 	}
-	u.conn.SetWriteDeadline(time.Now().Add(u.b.cfg.DialTimeout))
-	if _, err := u.conn.Write(u.wbuf); err != nil {
+	if err := u.writeLocked(u.wbuf); err != nil {
 		return fmt.Errorf("bridge %q: write %s: %w", u.b.cfg.Name, p.Type(), err)
+	}
+	return nil
+}
+
+// writeRaw writes encoded packets.
+func (u *uplink) writeRaw(b []byte) error {
+	u.wmu.Lock()
+	defer u.wmu.Unlock()
+	if err := u.writeLocked(b); err != nil {
+		return fmt.Errorf("bridge %q: write: %w", u.b.cfg.Name, err)
+	}
+	return nil
+}
+
+func (u *uplink) writeLocked(b []byte) error {
+	u.conn.SetWriteDeadline(time.Now().Add(u.b.cfg.DialTimeout))
+	if _, err := u.conn.Write(b); err != nil {
+		return err
 	}
 	u.last = time.Now()
 	return nil
 }
 
-// sender forwards queued records in order.
+// maxBurst bounds the records encoded into one write.
+const maxBurst = 64
+
+// sender forwards queued records in order: it waits for the first record
+// and an in-flight slot, then takes whatever else is ready (up to
+// maxBurst, slots and pace allowing) into the same write.
 func (u *uplink) sender(ctx context.Context) error {
 	b := u.b
+	pace := newPacer(b.cfg.MaxRate, b.cfg.MaxByteRate)
+	var buf []byte
+	var acked []uint64 // QoS 0 records, acknowledged once written
 	for {
 		rec, err := b.q.Next(ctx)
 		if err != nil {
@@ -206,42 +237,109 @@ func (u *uplink) sender(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		topicName, payload, qos, retain, err := decodeRecord(rec.Data)
-		if err != nil {
-			b.log.Error("dropping record", "seq", rec.Seq, "err", err)
-			u.release()
-			b.count(func(s *Stats) { s.Refused++ })
-			if err := b.q.Ack(rec.Seq); err != nil {
+		buf, acked = buf[:0], acked[:0]
+		for n := 0; ; n++ {
+			if wait := pace.reserve(time.Now(), len(rec.Data)); wait > 0 {
+				// Send what is encoded, then keep the pace.
+				if err := u.flushBurst(buf, acked); err != nil {
+					return err
+				}
+				buf, acked = buf[:0], acked[:0]
+				t := time.NewTimer(wait)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return ctx.Err()
+				case <-t.C:
+				}
+			}
+			if buf, acked, err = u.encode(buf, acked, rec); err != nil {
 				return err
 			}
-			continue
-		}
-		p := &packet.Publish{Topic: topicName, Payload: payload, QoS: qos, Retain: retain}
-		b.mu.Lock()
-		if b.sentAny && rec.Seq <= b.maxSent {
-			b.st.Resent++
-			p.Dup = qos > 0
-		} else {
-			b.maxSent, b.sentAny = rec.Seq, true
-		}
-		b.mu.Unlock()
-		if qos > 0 {
-			p.PacketID = recordPID(rec.Seq)
-			u.mu.Lock()
-			u.inflight[p.PacketID] = flight{seq: rec.Seq, sent: time.Now()}
-			u.mu.Unlock()
-		}
-		if err := u.write(p); err != nil {
-			return err
-		}
-		if qos == 0 {
-			u.release()
-			b.count(func(s *Stats) { s.Forwarded++ })
-			if err := b.q.Ack(rec.Seq); err != nil {
+			if n+1 >= maxBurst {
+				break
+			}
+			slot := false
+			select {
+			case u.slots <- struct{}{}:
+				slot = true
+			default:
+			}
+			if !slot {
+				break
+			}
+			next, ok, err := b.q.TryNext()
+			if err != nil {
 				return fmt.Errorf("bridge %q: %w", b.cfg.Name, err)
 			}
+			if !ok {
+				u.release()
+				break
+			}
+			rec = next
+		}
+		if err := u.flushBurst(buf, acked); err != nil {
+			return err
 		}
 	}
+}
+
+// encode appends the PUBLISH of rec to buf, with its slot taken; a QoS 0
+// record's sequence goes to acked. An undecodable record is dropped.
+func (u *uplink) encode(buf []byte, acked []uint64, rec storefwd.Record) ([]byte, []uint64, error) {
+	b := u.b
+	topicName, payload, qos, retain, err := decodeRecord(rec.Data)
+	if err != nil {
+		b.log.Error("dropping record", "seq", rec.Seq, "err", err)
+		u.release()
+		b.count(func(s *Stats) { s.Refused++ })
+		return buf, acked, b.q.Ack(rec.Seq)
+	}
+	qos = min(qos, u.maxQoS)
+	p := &packet.Publish{Topic: topicName, Payload: payload, QoS: qos, Retain: retain}
+	if b.cfg.SequenceProperty && u.version == packet.Version5 {
+		p.Properties.User = []packet.UserProperty{{Key: SequenceKey, Value: strconv.FormatUint(rec.Seq, 10)}}
+	}
+	b.mu.Lock()
+	if b.sentAny && rec.Seq <= b.maxSent {
+		b.st.Resent++
+		p.Dup = qos > 0
+	} else {
+		b.maxSent, b.sentAny = rec.Seq, true
+	}
+	b.mu.Unlock()
+	if qos > 0 {
+		p.PacketID = recordPID(rec.Seq)
+		u.mu.Lock()
+		u.inflight[p.PacketID] = flight{seq: rec.Seq, sent: time.Now()}
+		u.mu.Unlock()
+	} else {
+		acked = append(acked, rec.Seq)
+	}
+	buf, err = packet.Append(buf, p, u.version)
+	if err != nil {
+		return buf, acked, fmt.Errorf("bridge %q: encode PUBLISH: %w", b.cfg.Name, err)
+	}
+	return buf, acked, nil
+}
+
+// flushBurst writes buf and then acknowledges the QoS 0 records in it.
+func (u *uplink) flushBurst(buf []byte, acked []uint64) error {
+	if len(buf) == 0 {
+		return nil
+	}
+	if err := u.writeRaw(buf); err != nil {
+		return err
+	}
+	b := u.b
+	for _, seq := range acked {
+		u.release()
+		b.count(func(s *Stats) { s.Forwarded++ })
+		if err := b.q.Ack(seq); err != nil {
+			return fmt.Errorf("bridge %q: %w", b.cfg.Name, err)
+		}
+	}
+	return nil
 }
 
 func (u *uplink) release() { <-u.slots }

@@ -235,7 +235,9 @@ func (c *Client) Subscribe(filter string, qos byte, h Handler) error {
 
 // SubscribeDurable subscribes to filter at qos with a durable handler: the
 // publishers of matching QoS 1/2 messages are acknowledged only after h
-// confirmed them (see DurableHandler).
+// confirmed them (see DurableHandler). Messages keep the retain flag
+// they were published with (MQTT 5 "retain as published"), as a bridge
+// needs.
 func (c *Client) SubscribeDurable(filter string, qos byte, h DurableHandler) error {
 	return c.subscribe(filter, qos, handlerEntry{durable: h})
 }
@@ -257,7 +259,7 @@ func (c *Client) subscribe(filter string, qos byte, he handlerEntry) error {
 	}
 	c.handlers[filter] = he
 	c.mu.Unlock()
-	so := packet.SubOptions{Filter: filter, QoS: qos}
+	so := packet.SubOptions{Filter: filter, QoS: qos, RetainAsPublished: he.durable != nil}
 	code, isNew, err := c.s.subscribe(c.sess, so, 0)
 	if err != nil {
 		return fmt.Errorf("broker: subscribe: %w", err)

@@ -70,18 +70,23 @@ func (s *Server) deliverTo(f *flusher, ss *session, m *Message, es []topic.Entry
 		return
 	}
 	if ss.inproc != nil {
-		if m.Retain {
-			// A live delivery: retain flag 0, as for a network
-			// subscriber [MQTT-3.3.1-9]; m is shared, so copy it.
-			mc := *m
-			mc.Retain = false
-			m = &mc
-		}
+		live := m
 		for _, e := range es {
 			if e.Value.noLocal && m.ClientID == ss.id {
 				continue
 			}
-			ss.inproc.route(m, e.Value, durable)
+			if live.Retain && !e.Value.rap {
+				// A live delivery: retain flag 0, as for a network
+				// subscriber [MQTT-3.3.1-9]; m is shared, so copy it.
+				mc := *m
+				mc.Retain = false
+				live = &mc
+			}
+			if e.Value.rap {
+				ss.inproc.route(m, e.Value, durable)
+			} else {
+				ss.inproc.route(live, e.Value, durable)
+			}
 		}
 		return
 	}

@@ -54,14 +54,23 @@ func bridgeConfig(cfg *config.Config, bc config.Bridge, log *slog.Logger) (bridg
 		GatewayID:    cfg.Gateway.ID,
 		SysInterval:  time.Duration(cfg.Broker.SysInterval),
 		ReconnectMin: time.Duration(bc.Reconnect.Min), ReconnectMax: time.Duration(bc.Reconnect.Max),
-		Queue:  storefwd.Limits{MaxBytes: int64(bc.Queue.MaxBytes)},
+		Queue:      storefwd.Limits{MaxBytes: int64(bc.Queue.MaxBytes)},
+		CleanStart: bc.CleanStart, SequenceProperty: bc.SequenceProperty,
+		Window: bc.Window, AckTimeout: time.Duration(bc.AckTimeout),
+		MaxRate: bc.Pace.MessagesPerSecond, MaxByteRate: int(bc.Pace.BytesPerSecond),
 		Logger: log,
+	}
+	if e := bc.SessionExpiry; e != nil {
+		c.SessionExpiry = time.Duration(*e)
+		if c.SessionExpiry == 0 {
+			c.SessionExpiry = -1 // bridge.Config: negative is 0
+		}
 	}
 	if c.Queue.MaxBytes == 0 {
 		c.Queue.MaxBytes = int64(config.DefaultBridgeQueueBytes)
 	}
 	if strings.HasPrefix(bc.Address, "tls://") {
-		tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: bc.TLS.ServerName}
+		tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: bc.TLS.ServerName, NextProtos: bc.TLS.ALPN}
 		if bc.TLS.CA != "" {
 			pool, err := config.LoadCertPool(bc.TLS.CA)
 			if err != nil {
@@ -89,7 +98,7 @@ func bridgeConfig(cfg *config.Config, bc config.Bridge, log *slog.Logger) (bridg
 		c.Queue.WhenFull = p
 	}
 	for _, r := range bc.Out {
-		c.Out = append(c.Out, bridge.Rule{Local: r.Local, Remote: r.Remote, QoS: byte(r.QoS)})
+		c.Out = append(c.Out, bridge.Rule{Local: r.Local, Remote: r.Remote, QoS: byte(r.QoS), Retain: r.Retain})
 	}
 	for _, r := range bc.In {
 		c.In = append(c.In, bridge.Rule{Local: r.Local, Remote: r.Remote, QoS: byte(r.QoS)})

@@ -26,6 +26,18 @@ type Bridge struct {
 	Password string `yaml:"password"`
 	// KeepAlive on the uplink; 0: 30s; else 1s..65535s.
 	KeepAlive Duration `yaml:"keep_alive"`
+	// CleanStart starts a fresh uplink session on every connect.
+	CleanStart bool `yaml:"clean_start"`
+	// SessionExpiry of the uplink session (MQTT 5); nil: 1h.
+	SessionExpiry *Duration `yaml:"session_expiry"`
+	// SequenceProperty adds the user property edgemq-seq (MQTT 5).
+	SequenceProperty bool `yaml:"sequence_property"`
+	// Window bounds the messages in flight; 0: 64.
+	Window int `yaml:"window"`
+	// AckTimeout: a missing PUBACK/PUBCOMP reconnects; 0: 30s.
+	AckTimeout Duration `yaml:"ack_timeout"`
+	// Pace bounds the forwarding rate (replay of a backlog included).
+	Pace BridgePace `yaml:"pace"`
 	// Out rules: local filter -> remote topic prefix.
 	Out []BridgeOut `yaml:"out"`
 	// In rules: remote filter -> local topic prefix.
@@ -46,6 +58,15 @@ type BridgeTLS struct {
 	// ServerName verified in the uplink's certificate; empty: the
 	// address's host.
 	ServerName string `yaml:"server_name"`
+	// ALPN lists the protocols offered in the TLS handshake, e.g.
+	// [x-amzn-mqtt-ca] for AWS IoT Core on port 443.
+	ALPN []string `yaml:"alpn"`
+}
+
+// BridgePace caps the forwarding of a bridge; 0 is no limit.
+type BridgePace struct {
+	MessagesPerSecond int  `yaml:"messages_per_second"`
+	BytesPerSecond    Size `yaml:"bytes_per_second"`
 }
 
 // BridgeOut forwards local messages matching Local to the uplink, with
@@ -54,6 +75,8 @@ type BridgeOut struct {
 	Local  string `yaml:"local"`
 	Remote string `yaml:"remote"`
 	QoS    int    `yaml:"qos"` // 0, 1 or 2: the QoS used on the uplink
+	// Retain overrides the retain flag on the uplink; unset: as published.
+	Retain *bool `yaml:"retain"`
 }
 
 // BridgeIn republishes uplink messages matching Remote locally, with
@@ -112,7 +135,7 @@ func validateBridges(v *validator, bs []Bridge) {
 		} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 			v.errorf(path+".address", "port must be between 1 and 65535, got %q", port)
 		}
-		if t := b.TLS; t != (BridgeTLS{}) && !isTLS {
+		if t := b.TLS; (t.CA != "" || t.Cert != "" || t.Key != "" || t.ServerName != "" || len(t.ALPN) > 0) && !isTLS {
 			v.errorf(path+".tls", "needs a tls:// address, got %q", b.Address)
 		}
 		if (b.TLS.Cert == "") != (b.TLS.Key == "") {
@@ -124,6 +147,27 @@ func validateBridges(v *validator, bs []Bridge) {
 		if k := b.KeepAlive; k != 0 && (k < Duration(time.Second) || k > Duration(65535*time.Second) || k%Duration(time.Second) != 0) {
 			v.errorf(path+".keep_alive", "must be 0 (default 30s) or a whole number of seconds from 1s to 65535s, got %s", k)
 		}
+		for j, p := range b.TLS.ALPN {
+			if p == "" || len(p) > 255 {
+				v.errorf(path+".tls.alpn["+strconv.Itoa(j)+"]", "must be 1 to 255 bytes, got %q", p)
+			}
+		}
+		if e := b.SessionExpiry; e != nil && (*e < 0 || *e > Duration(0xFFFFFFFF*time.Second) || *e%Duration(time.Second) != 0) {
+			v.errorf(path+".session_expiry", "must be a whole number of seconds from 0s to 4294967295s, got %s", *e)
+		}
+		if b.SequenceProperty && b.Protocol != "5" {
+			v.errorf(path+".sequence_property", `needs protocol "5" (user properties are MQTT 5)`)
+		}
+		if b.Window < 0 || b.Window > 32768 {
+			v.errorf(path+".window", "must be 0 (default 64) to 32768, got %d", b.Window)
+		}
+		if b.AckTimeout < 0 {
+			v.errorf(path+".ack_timeout", "must not be negative, got %s", b.AckTimeout)
+		}
+		if b.Pace.MessagesPerSecond < 0 {
+			v.errorf(path+".pace.messages_per_second", "must not be negative, got %d", b.Pace.MessagesPerSecond)
+		}
+		v.sizeBetween(path+".pace.bytes_per_second", b.Pace.BytesPerSecond, 0, 1<<40)
 		if len(b.Out) == 0 && len(b.In) == 0 {
 			v.errorf(path, "has neither out nor in rules")
 		}

@@ -256,6 +256,11 @@ func (c *Config) fillDefaults() {
 	if c.Gateway.ID == "" {
 		c.Gateway.ID = defaultGatewayID()
 	}
+	for i := range c.Bridges {
+		if len(c.Bridges[i].TLS.ALPN) == 0 {
+			c.Bridges[i].TLS.ALPN = nil
+		}
+	}
 }
 
 // defaultGatewayID is the host name with characters that an ID cannot

@@ -171,9 +171,12 @@ func TestExampleFile(t *testing.T) {
 		Storage: Storage{Dir: "/var/lib/edgemq"},
 		Bridges: []Bridge{{
 			Name: "cloud", Address: "tls://broker.example.com:8883", Protocol: "5", ClientID: "gw1-cloud",
-			TLS:      BridgeTLS{CA: "/etc/edgemq/cloud-ca.pem", Cert: "/etc/edgemq/gw1.pem", Key: "/etc/edgemq/gw1.key", ServerName: "mqtt.example.com"},
+			TLS: BridgeTLS{CA: "/etc/edgemq/cloud-ca.pem", Cert: "/etc/edgemq/gw1.pem", Key: "/etc/edgemq/gw1.key",
+				ServerName: "mqtt.example.com", ALPN: []string{"mqtt"}},
 			Username: "gw1", Password: "secret", KeepAlive: Duration(time.Minute),
-			Out:       []BridgeOut{{Local: "sensors/#", Remote: "site-7/sensors/#", QoS: 1}},
+			SessionExpiry: ptr(Duration(24 * time.Hour)), SequenceProperty: true, Window: 128,
+			AckTimeout: Duration(20 * time.Second), Pace: BridgePace{MessagesPerSecond: 500, BytesPerSecond: MiB},
+			Out:       []BridgeOut{{Local: "sensors/#", Remote: "site-7/sensors/#", QoS: 1, Retain: ptr(false)}},
 			In:        []BridgeIn{{Remote: "site-7/cmd/#", Local: "cmd/#", QoS: 1}},
 			Queue:     BridgeQueue{MaxBytes: GiB, WhenFull: "reject_new"},
 			Reconnect: BridgeReconnect{Min: Duration(2 * time.Second), Max: Duration(5 * time.Minute)},
@@ -891,6 +894,33 @@ func TestBridgesValidate(t *testing.T) {
 		`edgemq.yaml:16: bridges[2].address: port must be between 1 and 65535, got "0"`,
 		`edgemq.yaml:17: bridges[2].tls: needs a tls:// address, got "tcp://h:0"`,
 		`edgemq.yaml:17: bridges[2].tls.cert: cert and key go together`,
+	}, "\n")
+	if err == nil || err.Error() != want {
+		t.Errorf("Parse:\ngot:\n%v\nwant:\n%s", err, want)
+	}
+}
+
+// TestBridgeOptionsValidate covers the delivery options of a bridge.
+func TestBridgeOptionsValidate(t *testing.T) {
+	data := []byte(`bridges:
+  - name: v5only
+    address: tls://h:8883
+    tls: {alpn: [""]}
+    sequence_property: true
+    session_expiry: 1500ms
+    window: 40000
+    pace: {messages_per_second: -1, bytes_per_second: 2TiB}
+    in:
+      - {remote: "cmd/#", local: "cmd/#", qos: 1}
+`)
+	_, err := Parse("edgemq.yaml", data)
+	want := strings.Join([]string{
+		`edgemq.yaml:4: bridges[0].tls.alpn[0]: must be 1 to 255 bytes, got ""`,
+		`edgemq.yaml:5: bridges[0].sequence_property: needs protocol "5" (user properties are MQTT 5)`,
+		`edgemq.yaml:6: bridges[0].session_expiry: must be a whole number of seconds from 0s to 4294967295s, got 1.5s`,
+		`edgemq.yaml:7: bridges[0].window: must be 0 (default 64) to 32768, got 40000`,
+		`edgemq.yaml:8: bridges[0].pace.messages_per_second: must not be negative, got -1`,
+		`edgemq.yaml:8: bridges[0].pace.bytes_per_second: must be between 0B and 1TiB, got 2TiB`,
 	}, "\n")
 	if err == nil || err.Error() != want {
 		t.Errorf("Parse:\ngot:\n%v\nwant:\n%s", err, want)
