@@ -334,7 +334,9 @@ func (c *conn) handleAck(p *packet.Ack) error {
 			return nil
 		}
 		if ss.ack(&c.f, c, packet.PUBREC, p.PacketID) {
-			c.writeAck(&c.f, packet.PUBREL, p.PacketID, packet.Success)
+			// The stored message is now "released": say so only once that
+			// is written, or a restart would send the PUBLISH again.
+			c.afterCommit(&c.f, func(f *flusher) { c.writeAck(f, packet.PUBREL, p.PacketID, packet.Success) })
 		} else if c.version == packet.Version5 {
 			c.writeAck(&c.f, packet.PUBREL, p.PacketID, packet.PacketIDNotFound)
 		}
@@ -372,13 +374,39 @@ func (c *conn) handleSubscribe(p *packet.Subscribe) error {
 		}
 		codes[i], added[i] = code, isNew
 	}
-	c.queuePacket(&c.f, &packet.Suback{PacketID: p.PacketID, ReasonCodes: codes})
-	for i, so := range p.Subscriptions {
-		if !codes[i].IsError() {
-			c.s.sendRetained(&c.f, c.sess, so, subID, added[i])
+	// A persistent session's subscriptions are acknowledged once stored
+	// (MQTT 3.1.1 section 3.8.4 lets matching messages go out first).
+	c.afterCommit(&c.f, func(f *flusher) {
+		c.queuePacket(f, &packet.Suback{PacketID: p.PacketID, ReasonCodes: codes})
+		for i, so := range p.Subscriptions {
+			if !codes[i].IsError() {
+				c.s.sendRetained(f, c.sess, so, subID, added[i])
+			}
 		}
-	}
+	})
 	return nil
+}
+
+// afterCommit runs send, which writes an acknowledgement of a change to a
+// persistent session, once the Store has that change on disk: at once
+// when nothing is pending (or the session is not stored), else from the
+// commit's callback.
+func (c *conn) afterCommit(f *flusher, send func(f *flusher)) {
+	ss := c.sess
+	ss.mu.Lock()
+	stored := ss.stored
+	ss.mu.Unlock()
+	if !stored || c.s.commit == nil || !c.s.commit.Uncommitted() {
+		send(f)
+		return
+	}
+	c.s.commit.Commit(func(error) {
+		// A failed write was logged by the Store; the change holds in
+		// memory and the client is answered.
+		var own flusher
+		send(&own)
+		own.flush()
+	})
 }
 
 // handleUnsubscribe removes subscriptions and answers UNSUBACK.
@@ -395,7 +423,7 @@ func (c *conn) handleUnsubscribe(p *packet.Unsubscribe) error {
 			ack.ReasonCodes = append(ack.ReasonCodes, code)
 		}
 	}
-	c.queuePacket(&c.f, ack)
+	c.afterCommit(&c.f, func(f *flusher) { c.queuePacket(f, ack) })
 	return nil
 }
 

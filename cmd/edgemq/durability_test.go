@@ -428,3 +428,30 @@ func TestRestoredSessionKeepsIdentity(t *testing.T) {
 	}
 	expectPublish(t, c, "d/p3/x", "while offline", 1)
 }
+
+// TestSubackMeansStored: a persistent session's subscriptions are on disk
+// when SUBACK arrives; a SIGKILL right after the last one loses none.
+func TestSubackMeansStored(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	cfg := writeConfig(t, dir, addr)
+	g := startGateway(t, cfg, addr)
+	c, _ := connect(t, addr, packet.Version311, "p3", false, 0)
+	const n = 20
+	for i := range n {
+		subscribe(t, c, fmt.Sprintf("d/%d", i), 1)
+	}
+	g.stop(t, syscall.SIGKILL)
+	startGateway(t, cfg, addr)
+	pub, _ := connect(t, addr, packet.Version311, "pub", true, 0)
+	for i := range n {
+		publish(t, pub, uint16(i+1), fmt.Sprintf("d/%d", i), "x", 1, false)
+	}
+	c, ack := connect(t, addr, packet.Version311, "p3", false, 0)
+	if !ack.SessionPresent {
+		t.Fatal("session not present after restart")
+	}
+	for i := range n {
+		expectPublish(t, c, fmt.Sprintf("d/%d", i), "x", 1)
+	}
+}
