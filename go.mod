@@ -11,7 +11,11 @@ require (
 	go.yaml.in/yaml/v3 v3.0.6
 )
 
-require github.com/coreos/go-systemd/v22 v22.5.0
+require (
+	github.com/coreos/go-systemd/v22 v22.5.0
+	github.com/creack/pty v1.1.24
+	github.com/tarm/serial v0.0.0-20180830185346-98f6abe2eb07
+)
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
