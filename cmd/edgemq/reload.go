@@ -23,6 +23,8 @@ type reloader struct {
 	log   *slog.Logger
 	level *slog.LevelVar
 	srv   *broker.Server
+	// devices is restarted with the new devices section when it changed.
+	devices *deviceSet
 }
 
 func (r *reloader) reload() {
@@ -61,8 +63,17 @@ func (r *reloader) reload() {
 	// What runs now: the new reloadable sections, the old others.
 	next := *r.cfg
 	next.Broker.Auth, next.Log, next.MemoryLimit = cfg.Broker.Auth, cfg.Log, cfg.MemoryLimit
+	applied := "broker.auth, log.level, memory_limit"
+	if r.devices != nil && !reflect.DeepEqual(r.cfg.Devices, cfg.Devices) {
+		if err := r.devices.restart(cfg.Devices); err != nil {
+			r.log.Error("reload: devices not restarted", "err", err)
+		} else {
+			next.Devices = cfg.Devices
+			applied += ", devices"
+		}
+	}
 	r.cfg = &next
-	r.log.Info("configuration reloaded", "applied", "broker.auth, log.level, memory_limit", "needs_restart", restart)
+	r.log.Info("configuration reloaded", "applied", applied, "needs_restart", restart)
 }
 
 // needsRestart names the sections that differ between old and cfg and

@@ -38,8 +38,11 @@ commands:
                          (MQTT on 127.0.0.1:1883, data in ./data); --reset-data
                          moves the data directory aside and starts empty
   check-config FILE      validate FILE and exit
+  devices list           show serial ports, GPIO chips and I2C buses
   passwd [-c] [-b] [-D] FILE USER [PASSWORD]
                          edit a password file (like mosquitto_passwd)
+  pub -t TOPIC -m MSG    publish like mosquitto_pub (see edgemq pub --help)
+  sub -t FILTER          subscribe like mosquitto_sub (see edgemq sub --help)
   version                print the version
 `
 
@@ -52,10 +55,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		return cmdRun(ctx, args[1:], stderr)
+	case "pub":
+		return cmdPub(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "sub":
+		return cmdSub(ctx, args[1:], stdout, stderr)
 	case "passwd":
 		return cmdPasswd(args[1:], os.Stdin, stdout, stderr)
 	case "check-config":
 		return cmdCheckConfig(args[1:], stdout, stderr)
+	case "devices":
+		return cmdDevices(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, versionLine())
 		return 0
@@ -174,8 +183,16 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, hup <-chan
 		srv.Shutdown(sctx)
 		return err
 	}
+	devs, err := startDevices(srv, cfg, log)
+	if err != nil {
+		stopBridges()
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+		return err
+	}
 	log.Info("edgemq started", "version", version, "gateway", cfg.Gateway.ID)
-	rl.srv = srv
+	rl.srv, rl.devices = srv, devs
 	// systemd: READY once listeners are bound and storage is open; the
 	// watchdog is pinged from this loop, after asking the broker for its
 	// figures, so a broker that hangs stops the pings.
@@ -201,6 +218,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, hup <-chan
 	}
 	notify(log, sdnotify.Stopping())
 	log.Info("shutting down")
+	devs.stop()   // first: they publish through the broker and the bridges
 	stopBridges() // before the broker, so that no publisher waits on them
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -24,6 +24,7 @@ type Config struct {
 	Broker      Broker   `yaml:"broker"`
 	Storage     Storage  `yaml:"storage"`
 	Bridges     []Bridge `yaml:"bridges"`
+	Devices     []Device `yaml:"devices"`
 	Log         Log      `yaml:"log"`
 	MemoryLimit Size     `yaml:"memory_limit"` // becomes GOMEMLIMIT; 0 = unset
 
@@ -259,6 +260,15 @@ func (c *Config) fillDefaults() {
 	for i := range c.Bridges {
 		if len(c.Bridges[i].TLS.ALPN) == 0 {
 			c.Bridges[i].TLS.ALPN = nil
+		}
+	}
+	for i := range c.Devices {
+		d := &c.Devices[i]
+		if len(d.Columns) == 0 {
+			d.Columns = nil
+		}
+		if len(d.Commands) == 0 {
+			d.Commands = nil
 		}
 	}
 }

@@ -28,6 +28,7 @@ func (c *Config) validate(v *validator) {
 	c.Broker.validate(v, "broker")
 	c.Storage.validate(v, "storage")
 	validateBridges(v, c.Bridges)
+	validateDevices(v, c.Devices, c.Gateway.ID)
 	c.Log.validate(v, "log")
 	switch {
 	case c.MemoryLimit < 0:
