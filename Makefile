@@ -6,8 +6,19 @@ LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 PKGS      := ./...
 FUZZTIME  ?= 30s
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
+# make install: DESTDIR is a staging root (packaging, tests); PREFIX the
+# prefix on the device; BIN another binary to install instead of building
+# ./edgemq (e.g. BIN=dist/edgemq-linux-arm64).
+DESTDIR   ?=
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+UNITDIR   ?= /etc/systemd/system
+CONFDIR   ?= /etc/edgemq
+BIN       ?=
+# make cross fails when a binary in dist/ is larger than this (bytes)
+MAX_BINARY_SIZE ?= 15000000
 
-.PHONY: all build run test test-race bench fuzz lint cross clean
+.PHONY: all build run test test-race bench fuzz lint cross install clean
 
 all: build
 
@@ -20,13 +31,16 @@ run:
 	$(GO) run ./cmd/edgemq run
 
 ## test: lint, every test with the race detector, benchmarks once so they keep working,
-##       a 32-bit run, the storage tests as ARMv7 binaries under qemu-arm-static
+##       a 32-bit run, the storage and broker tests as ARMv7 binaries under
+##       qemu-arm-static, the cross builds, and the ARMv6, ARMv7 and ARM64 gateways
+##       end to end under qemu
 test: lint
 	$(GO) test -race -count=1 -timeout 10m $(PKGS)
 	$(GO) test -run '^$$' -bench . -benchtime 1x $(PKGS)
-	GOARCH=386 CGO_ENABLED=0 $(GO) test -count=1 -timeout 10m ./broker/... ./internal/... ./cmd/edgemq/ ./storefwd/
+	GOARCH=386 CGO_ENABLED=0 $(GO) test -short -count=1 -timeout 10m ./broker/... ./internal/... ./cmd/edgemq/ ./storefwd/
 	bash scripts/test-arm.sh
 	$(MAKE) cross
+	bash scripts/test-arm-e2e.sh
 
 ## bench: edgemq and Mosquitto side by side on loopback (needs the mosquitto package)
 bench: build
@@ -48,12 +62,44 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-## cross: static binaries for ARMv7, ARM64 and amd64 into dist/
+## cross: static binaries for ARMv6 (Pi Zero/1), ARMv7, ARM64 and amd64 into dist/,
+##        then their sizes (each must stay under MAX_BINARY_SIZE)
 cross:
 	mkdir -p dist
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=6 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/edgemq-linux-armv6 ./cmd/edgemq
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/edgemq-linux-armv7 ./cmd/edgemq
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/edgemq-linux-arm64 ./cmd/edgemq
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/edgemq-linux-amd64 ./cmd/edgemq
+	@status=0; for f in dist/edgemq-linux-armv6 dist/edgemq-linux-armv7 dist/edgemq-linux-arm64 dist/edgemq-linux-amd64; do \
+	  n=$$(wc -c <$$f); \
+	  printf '%-26s %9d bytes  %5s MB\n' "$$f" "$$n" "$$(awk -v n=$$n 'BEGIN{printf "%.1f", n/1e6}')"; \
+	  if [ "$$n" -gt $(MAX_BINARY_SIZE) ]; then echo "$$f: larger than $(MAX_BINARY_SIZE) bytes" >&2; status=1; fi; \
+	done; exit $$status
+
+## install: ./edgemq (built) or BIN into $(DESTDIR)$(BINDIR), the systemd unit into
+##          $(DESTDIR)$(UNITDIR), the starter systemd/edgemq.yaml as
+##          $(DESTDIR)$(CONFDIR)/edgemq.yaml unless that file exists, and
+##          edgemq.example.yaml beside it. scripts/install.sh does this on a device from a
+##          dist/ binary, with the system user and systemctl.
+install: $(if $(BIN),,build)
+	install -d -m 0755 '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(UNITDIR)' '$(DESTDIR)$(CONFDIR)'
+	install -m 0755 '$(or $(BIN),edgemq)' '$(DESTDIR)$(BINDIR)/edgemq'
+	sed -e 's|/usr/local/bin/edgemq|$(BINDIR)/edgemq|g' -e 's|/etc/edgemq/edgemq.yaml|$(CONFDIR)/edgemq.yaml|g' \
+	  systemd/edgemq.service >'$(DESTDIR)$(UNITDIR)/edgemq.service.tmp'
+	chmod 0644 '$(DESTDIR)$(UNITDIR)/edgemq.service.tmp'
+	mv -f '$(DESTDIR)$(UNITDIR)/edgemq.service.tmp' '$(DESTDIR)$(UNITDIR)/edgemq.service'
+	install -m 0644 edgemq.example.yaml '$(DESTDIR)$(CONFDIR)/edgemq.example.yaml'
+	@if [ -e '$(DESTDIR)$(CONFDIR)/edgemq.yaml' ]; then \
+	  echo "kept the existing $(DESTDIR)$(CONFDIR)/edgemq.yaml"; \
+	else \
+	  echo "install -m 0644 systemd/edgemq.yaml $(DESTDIR)$(CONFDIR)/edgemq.yaml"; \
+	  install -m 0644 systemd/edgemq.yaml '$(DESTDIR)$(CONFDIR)/edgemq.yaml'; \
+	fi
+	@echo "next: create the system user (scripts/install.sh does this):"
+	@echo "  useradd --system --no-create-home --home-dir /var/lib/edgemq --shell /usr/sbin/nologin edgemq"
+	@echo "  usermod -a -G dialout,gpio,i2c edgemq   # those of these groups that exist"
+	@echo "then edit $(CONFDIR)/edgemq.yaml, check it with edgemq check-config, and:"
+	@echo "  systemctl daemon-reload && systemctl enable --now edgemq"
 
 clean:
 	rm -rf dist edgemq

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Runs the tests of storefwd and internal/kv as a 32-bit ARMv7 build
-# (GOARCH=arm GOARM=7) under qemu-arm-static, with a time budget per test
-# binary. This includes the crash test (the child runs under qemu too) and
-# TestQueueLifetime, which pushes more than 2 GiB through a queue.
+# Runs the tests of storefwd, internal/kv and the broker packages (broker,
+# broker/packet, broker/topic, broker/auth, broker/persist) as 32-bit ARMv7
+# builds (GOARCH=arm GOARM=7) under qemu-arm-static, with a time budget per
+# test binary. This includes the crash test (the child runs under qemu too)
+# and TestQueueLifetime, which pushes more than 2 GiB through a queue.
+# Host tools the tests start (mosquitto_pub, mosquitto_sub) run natively.
 #
 # qemu-arm-static comes from Debian's qemu-user-static package. When it is
 # missing the script skips with a message, or fails when
 # EDGEMQ_REQUIRE_EXTERNAL=1 (CI).
 #
 # Environment: QEMU_ARM (default qemu-arm-static), GO (default go),
-# ARM_BUDGET_KV and ARM_BUDGET_STOREFWD (timeouts in seconds).
+# ARM_BUDGET_<NAME> (timeout in seconds of one test binary: KV, STOREFWD,
+# BROKER, PACKET, TOPIC, AUTH, PERSIST), ARM_TESTS (the binaries to run,
+# default all: "kv storefwd broker packet topic auth persist").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,13 +28,16 @@ if ! command -v "$QEMU" >/dev/null 2>&1; then
   exit 0
 fi
 QEMU=$(command -v "$QEMU")
+TESTS=${ARM_TESTS:-kv storefwd broker packet topic auth persist}
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
+# One go test -c for all packages (built in parallel); each binary is
+# named after its package: kv.test, storefwd.test, broker.test, ...
 echo "test-arm: building GOARCH=arm GOARM=7 test binaries"
-GOARCH=arm GOARM=7 CGO_ENABLED=0 "$GO" test -c -o "$out/kv.test" ./internal/kv/
-GOARCH=arm GOARM=7 CGO_ENABLED=0 "$GO" test -c -o "$out/storefwd.test" ./storefwd/
+GOARCH=arm GOARM=7 CGO_ENABLED=0 "$GO" test -c -o "$out/" \
+  ./internal/kv/ ./storefwd/ ./broker/ ./broker/packet/ ./broker/topic/ ./broker/auth/ ./broker/persist/ >/dev/null
 
 # run NAME DIR BUDGET ARGS...: runs one test binary in its package
 # directory under qemu, killed after BUDGET seconds.
@@ -48,13 +55,22 @@ run() {
 }
 
 status=0
-for t in kv storefwd; do
+total=$SECONDS
+for t in $TESTS; do
   log="$out/$t.log"
+  args=()
   case $t in
-  kv) args=(); dir=internal/kv; budget=${ARM_BUDGET_KV:-180} ;;
+  kv) dir=internal/kv; budget=${ARM_BUDGET_KV:-180} ;;
   # The crash test starts its children through qemu too
   # (STOREFWD_EXEC_WRAPPER).
-  storefwd) args=(); dir=storefwd; budget=${ARM_BUDGET_STOREFWD:-420} ;;
+  storefwd) dir=storefwd; budget=${ARM_BUDGET_STOREFWD:-420} ;;
+  # about 25s under qemu on 2 cores
+  broker) dir=broker; budget=${ARM_BUDGET_BROKER:-240} ;;
+  packet) dir=broker/packet; budget=${ARM_BUDGET_PACKET:-120} ;;
+  topic) dir=broker/topic; budget=${ARM_BUDGET_TOPIC:-120} ;;
+  auth) dir=broker/auth; budget=${ARM_BUDGET_AUTH:-120} ;;
+  persist) dir=broker/persist; budget=${ARM_BUDGET_PERSIST:-120} ;;
+  *) echo "test-arm: unknown test binary $t" >&2; exit 2 ;;
   esac
   if STOREFWD_EXEC_WRAPPER=$QEMU run "$t" "$dir" "$budget" -test.v "${args[@]}" >"$log" 2>&1; then
     grep -E '^(--- |    \S+_test\.go:[0-9]+: )' "$log" || true
@@ -64,4 +80,5 @@ for t in kv storefwd; do
     status=1
   fi
 done
+echo "test-arm: all binaries $((SECONDS - total))s"
 exit $status
