@@ -79,8 +79,15 @@ bridges:
 	case <-time.After(15 * time.Second):
 		t.Fatal("run did not stop after cancel")
 	}
-	if log := stderr.String(); !strings.Contains(log, "bridge started") || !strings.Contains(log, "msg=stopped") {
+	log := stderr.String()
+	if !strings.Contains(log, "bridge started") || !strings.Contains(log, "msg=stopped") {
 		t.Errorf("log:\n%s", log)
+	}
+	// The bridge subscribes before the listeners accept anyone: else a
+	// client quick to connect after a restart has messages acknowledged
+	// that no bridge took (the SIGKILL proof lost some that way).
+	if b, l := strings.Index(log, "bridge started"), strings.Index(log, "msg=listening"); l < 0 || b > l {
+		t.Errorf("the bridge started after the listener opened:\n%s", log)
 	}
 }
 

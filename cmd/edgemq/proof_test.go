@@ -300,7 +300,7 @@ func publishOf(i, k int) *packet.Publish {
 // checkArrivals waits until every message of pubs publishers x n is at
 // the subscriber and checks the order per publisher; it returns the
 // number of duplicates.
-func checkArrivals(t *testing.T, s *uplinkSubscriber, prefix string, pubs, n int, wait time.Duration) int {
+func checkArrivals(t *testing.T, s *uplinkSubscriber, prefix string, pubs, n int, wait time.Duration, explain func(missing []string) string) int {
 	t.Helper()
 	deadline := time.Now().Add(wait)
 	for {
@@ -314,7 +314,19 @@ func checkArrivals(t *testing.T, s *uplinkSubscriber, prefix string, pubs, n int
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d distinct messages at the uplink after %v; missing: %s", len(seen), pubs*n, wait, missing(seen, prefix, pubs, n))
+			var lost []string
+			for i := range pubs {
+				for k := range n {
+					if l := fmt.Sprintf("%s%d|p%d-%d", prefix, i, i, k); !seen[l] {
+						lost = append(lost, l)
+					}
+				}
+			}
+			why := ""
+			if explain != nil {
+				why = explain(lost)
+			}
+			t.Fatalf("%d of %d distinct messages at the uplink after %v; missing: %s; %s", len(seen), pubs*n, wait, missing(seen, prefix, pubs, n), why)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -419,7 +431,17 @@ func runOutageProof(t *testing.T, kind string, pubs, n int, rate float64, disrup
 	if up.cmd == nil {
 		up.start()
 	}
-	dups := checkArrivals(t, sub, "site-7/sensors/p", pubs, n, 2*time.Minute)
+	dups := checkArrivals(t, sub, "site-7/sensors/p", pubs, n, 2*time.Minute, func(lost []string) string {
+		link.mu.Lock()
+		defer link.mu.Unlock()
+		sent := 0
+		for _, l := range lost {
+			if link.sent[l] {
+				sent++
+			}
+		}
+		return fmt.Sprintf("the gateway sent %d of the %d missing messages to the uplink", sent, len(lost))
+	})
 	var resent, reconnects int
 	for _, s := range stats {
 		resent += s.resent
@@ -501,12 +523,13 @@ type linkProxy struct {
 	mu    sync.Mutex
 	ln    net.Listener
 	conns map[net.Conn]bool
+	sent  map[string]bool // "topic|payload" of every PUBLISH the gateway sent
 	wg    sync.WaitGroup
 }
 
 func startLinkProxy(t *testing.T, to string) *linkProxy {
 	t.Helper()
-	p := &linkProxy{t: t, to: to, addr: freeAddr(t), conns: make(map[net.Conn]bool)}
+	p := &linkProxy{t: t, to: to, addr: freeAddr(t), conns: make(map[net.Conn]bool), sent: make(map[string]bool)}
 	p.listen()
 	t.Cleanup(func() {
 		p.drop()
@@ -547,15 +570,34 @@ func (p *linkProxy) listen() {
 			p.mu.Lock()
 			p.conns[c], p.conns[up] = true, true
 			p.mu.Unlock()
-			p.wg.Add(2)
-			relay := func(dst, src net.Conn) {
+			p.wg.Add(3)
+			relay := func(dst io.Writer, src, other net.Conn) {
 				defer p.wg.Done()
 				io.Copy(dst, src)
-				dst.Close()
+				other.Close()
 				src.Close()
 			}
-			go relay(up, c)
-			go relay(c, up)
+			// What the gateway sends is also decoded and recorded.
+			pr, pw := io.Pipe()
+			go func() {
+				defer p.wg.Done()
+				defer pr.Close()
+				br := bufio.NewReader(pr)
+				for {
+					pk, err := packet.Read(br, 0, packet.Version311)
+					if err != nil {
+						io.Copy(io.Discard, pr)
+						return
+					}
+					if pub, ok := pk.(*packet.Publish); ok {
+						p.mu.Lock()
+						p.sent[pub.Topic+"|"+string(pub.Payload)] = true
+						p.mu.Unlock()
+					}
+				}
+			}()
+			go func() { relay(io.MultiWriter(up, pw), c, up); pw.Close() }()
+			go relay(c, up, c)
 		}
 	}()
 }

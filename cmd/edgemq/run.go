@@ -173,22 +173,29 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, hup <-chan
 	if err != nil {
 		return err
 	}
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	stopBridges, err := startBridges(srv, db, cfg, log)
-	if err != nil {
+	shutdown := func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		srv.Shutdown(sctx)
+	}
+	// The bridges subscribe before the listeners open: a client that
+	// connects at once (one resending after a restart) must not have a
+	// QoS 1 message acknowledged that no bridge took.
+	stopBridges, err := startBridges(srv, db, cfg, log)
+	if err != nil {
+		shutdown()
 		return err
 	}
 	devs, err := startDevices(srv, cfg, log)
 	if err != nil {
 		stopBridges()
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
+		shutdown()
+		return err
+	}
+	if err := srv.Start(); err != nil {
+		devs.stop()
+		stopBridges()
+		shutdown()
 		return err
 	}
 	log.Info("edgemq started", "version", version, "gateway", cfg.Gateway.ID)
