@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"time"
+
+	"github.com/klauspost/compress/s2"
 )
 
 // On-disk layout. Every key of a queue starts with its prefix
@@ -28,6 +30,16 @@ import (
 //	count x { uvarint(len(meta)) meta uvarint(len(data)) data }
 //	crc32c(4) of everything before it
 //
+// or, when S2 (github.com/klauspost/compress/s2, a faster Snappy) makes
+// the part from uvarint(count) on at least an eighth shorter, version 2
+// with that part compressed:
+//
+//	version(1)=2 commitUnixNano(8) s2(uvarint(count) records) crc32c(4)
+//
+// Messages of one bridge repeat their topics, so blocks usually shrink
+// to a third or less: less disk, less SD-card wear, fewer value-log pages
+// resident. Both versions are read.
+//
 // The state value is version(1)=1 head(8) next(8): every record below head
 // was acknowledged or dropped; sequence numbers below next were used.
 const (
@@ -36,6 +48,7 @@ const (
 
 	blockKeySuffix = 1 + 8 + 4 + 4 + 8
 	blockVersion   = 1
+	blockVersionS2 = 2
 	blockHeader    = 1 + 8
 	stateVersion   = 1
 	stateLen       = 1 + 8 + 8
@@ -169,20 +182,28 @@ func (b *blockBuilder) add(r *Record) {
 	b.bytes += len(r.Data) + len(r.Meta)
 }
 
-// finish returns a new slice holding the block value.
+// finish returns a new slice holding the block value, compressed when
+// that pays.
 func (b *blockBuilder) finish() []byte {
 	body := b.buf[blockHeader:]
-	v := make([]byte, 0, b.encodedLen(0, 0))
+	plain := make([]byte, 0, uvarintLen(uint64(b.count))+len(body))
+	plain = binary.AppendUvarint(plain, uint64(b.count))
+	plain = append(plain, body...)
+	v := make([]byte, 0, blockHeader+s2.MaxEncodedLen(len(plain))+4)
 	v = append(v, b.buf[:blockHeader]...)
-	v = binary.AppendUvarint(v, uint64(b.count))
-	v = append(v, body...)
+	if enc := s2.Encode(v[blockHeader:cap(v)], plain); len(enc) <= len(plain)-len(plain)/8 {
+		v = v[:blockHeader+len(enc)]
+		v[0] = blockVersionS2
+	} else {
+		v = append(v, plain...)
+	}
 	return binary.BigEndian.AppendUint32(v, crc32.Checksum(v, castagnoli))
 }
 
 // decodeBlock checks and decodes a block value read for d. The records
-// alias v, which the caller must not reuse.
+// alias v (or a buffer of their own), which the caller must not reuse.
 func decodeBlock(d blockDesc, v []byte) ([]Record, error) {
-	if len(v) < blockHeader+1+4 || v[0] != blockVersion {
+	if len(v) < blockHeader+1+4 || (v[0] != blockVersion && v[0] != blockVersionS2) {
 		return nil, fmt.Errorf("%w: bad header", errBlock)
 	}
 	body, sum := v[:len(v)-4], binary.BigEndian.Uint32(v[len(v)-4:])
@@ -191,6 +212,17 @@ func decodeBlock(d blockDesc, v []byte) ([]Record, error) {
 	}
 	t := time.Unix(0, int64(binary.BigEndian.Uint64(body[1:])))
 	p := body[blockHeader:]
+	if v[0] == blockVersionS2 {
+		// At most two length prefixes of 10 bytes per record on top of
+		// the payload bytes the key gives: refuse anything larger.
+		n, err := s2.DecodedLen(p)
+		if err != nil || n > int(d.bytes)+20*int(d.count)+10 {
+			return nil, fmt.Errorf("%w: bad compressed length", errBlock)
+		}
+		if p, err = s2.Decode(nil, p); err != nil {
+			return nil, fmt.Errorf("%w: %v", errBlock, err)
+		}
+	}
 	n, k := binary.Uvarint(p)
 	if k <= 0 || n != uint64(d.count) {
 		return nil, fmt.Errorf("%w: %d records, key says %d", errBlock, n, d.count)

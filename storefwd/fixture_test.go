@@ -90,9 +90,15 @@ func makeRecords(from, n, size int) []Record {
 	recs := make([]Record, n)
 	for k := range recs {
 		i := from + k
+		// Pseudo-random, so that block compression does not shrink it:
+		// sizes in the tests stay what they say.
 		data := make([]byte, size)
+		x := uint64(i)*0x9E3779B97F4A7C15 + 1
 		for j := range data {
-			data[j] = byte(i + j)
+			x ^= x << 13
+			x ^= x >> 7
+			x ^= x << 17
+			data[j] = byte(x)
 		}
 		recs[k] = Record{Meta: []byte(fmt.Sprintf("r%d", i)), Data: data}
 	}

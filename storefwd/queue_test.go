@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -654,5 +655,47 @@ func TestDiskShrinksAfterDrain(t *testing.T) {
 	}
 	if after > 48<<20 {
 		t.Fatalf("disk use %d KiB after drain and reclaim, want < 48 MiB", after>>10)
+	}
+}
+
+// TestCompressedBlocks: records that repeat themselves (a bridge's topics)
+// are stored compressed, read back intact, and a compressed block whose
+// length lies is refused as corrupt rather than decompressed.
+func TestCompressedBlocks(t *testing.T) {
+	var b blockBuilder
+	now := time.Unix(1700000000, 0)
+	b.reset(now, 0)
+	var want []Record
+	for i := range 200 {
+		r := Record{Meta: []byte("m"), Data: fmt.Appendf(nil, "site-7/sensors/kitchen/temperature|21.%d", i%10)}
+		b.add(&r)
+		want = append(want, r)
+	}
+	v := b.finish()
+	d := blockDesc{first: 10, count: uint32(b.count), bytes: uint32(b.bytes)}
+	if v[0] != blockVersionS2 || len(v) > b.bytes/3 {
+		t.Fatalf("block version %d, %d bytes for %d payload bytes: not compressed", v[0], len(v), b.bytes)
+	}
+	recs, err := decodeBlock(d, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range recs {
+		if r.Seq != 10+uint64(i) || string(r.Data) != string(want[i].Data) || string(r.Meta) != "m" || !r.Time.Equal(now) {
+			t.Fatalf("record %d: %+v", i, r)
+		}
+	}
+	// The key promises fewer bytes than the block decompresses to.
+	small := d
+	small.bytes = 10
+	if _, err := decodeBlock(small, v); !errors.Is(err, errBlock) {
+		t.Errorf("length beyond the key's: %v, want errBlock", err)
+	}
+	// Incompressible records stay version 1.
+	b.reset(now, 0)
+	r := makeRecords(0, 1, 4096)[0]
+	b.add(&r)
+	if v := b.finish(); v[0] != blockVersion {
+		t.Errorf("random data: block version %d, want %d", v[0], blockVersion)
 	}
 }
