@@ -35,17 +35,38 @@ type Publisher interface {
 	Commands() <-chan Command
 }
 
+// GroupStatusPublisher is implemented by the Publisher the Supervisor
+// gives an adapter whose device is a bus of sub-devices (a Modbus line
+// with several slaves), each publishing its readings as a Group. An
+// adapter finds it with a type assertion; other adapters ignore it.
+type GroupStatusPublisher interface {
+	// PublishGroupStatus publishes "online" or "offline", retained with
+	// QoS 1, on <topic>/<group>/status; group must be a valid field
+	// name. It also marks the device itself online: the adapter reached
+	// its bus. When the adapter's run ends (failure or stop), the
+	// Supervisor publishes every group it saw online as offline.
+	PublishGroupStatus(ctx context.Context, group string, online bool) error
+}
+
 // Commander is implemented by adapters with writable points.
 type Commander interface {
 	// Writable returns the fields that accept commands on
-	// <topic>/<field>/set.
+	// <topic>/<field>/set. A field of a group (see Reading.Group) is
+	// written "<group>/<field>": its commands arrive on
+	// <topic>/<group>/<field>/set with Command.Field "<group>/<field>".
 	Writable() []string
 }
 
 // Reading is the set of values one device gave at one time.
 type Reading struct {
 	// Time the values were read; zero: when Publish is called.
-	Time   time.Time
+	Time time.Time
+	// Group, if set, names the sub-device that gave the values (a slave
+	// on a bus): its fields are published on <topic>/<group>/<field>,
+	// or as one JSON object on <topic>/<group>. It must be a valid field
+	// name; a reading with an invalid group is dropped and its fields
+	// counted as parse errors. Empty: the device's own fields.
+	Group  string
 	Fields []Field
 }
 

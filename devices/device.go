@@ -42,6 +42,8 @@ type Stats struct {
 	CommandsDropped uint64
 }
 
+var _ GroupStatusPublisher = (*publisher)(nil)
+
 // device runs one adapter. Lock order: none (mu is never held while
 // calling out).
 type device struct {
@@ -62,6 +64,7 @@ type device struct {
 	online      bool // published status
 	lastReading time.Time
 	lastErr     string
+	groupsUp    map[string]bool // groups published online by the current run
 }
 
 func newDevice(s *Supervisor, cfg Device) *device {
@@ -111,6 +114,7 @@ func (d *device) supervise(ctx context.Context) {
 		d.running.Store(true)
 		err := d.runOnce(ctx, p)
 		d.running.Store(false)
+		d.groupsOffline()
 		if ctx.Err() != nil {
 			return
 		}
@@ -150,6 +154,37 @@ func (d *device) runOnce(ctx context.Context, p *publisher) (err error) {
 		}
 	}()
 	return d.cfg.Adapter.Run(ctx, p)
+}
+
+// groupsOffline publishes offline the groups the last run published
+// online; their adapter no longer polls them.
+func (d *device) groupsOffline() {
+	d.mu.Lock()
+	var groups []string
+	for g, up := range d.groupsUp {
+		if up {
+			groups = append(groups, g)
+		}
+	}
+	d.groupsUp = nil
+	d.mu.Unlock()
+	for _, g := range groups {
+		ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
+		if err := d.s.opts.Client.Publish(ctx, d.cfg.Topic+"/"+g+"/status", []byte("offline"), 1, true); err != nil {
+			d.s.opts.Logger.Warn("group status not published", "device", d.cfg.ID, "group", g, "err", err)
+		}
+		cancel()
+	}
+}
+
+// markUp marks the device online without a reading (its adapter
+// reached the bus).
+func (d *device) markUp() {
+	d.mu.Lock()
+	d.up = true
+	d.lastErr = ""
+	d.mu.Unlock()
+	d.signal()
 }
 
 func (d *device) setDown(reason string) {
@@ -245,7 +280,8 @@ func (d *device) stats() Stats {
 	return st
 }
 
-// publisher is the Publisher of one adapter run.
+// publisher is the Publisher (and GroupStatusPublisher) of one adapter
+// run.
 type publisher struct {
 	d        *device
 	readings atomic.Uint64
@@ -270,6 +306,14 @@ func (p *publisher) Publish(ctx context.Context, r Reading) error {
 	if r.Time.IsZero() {
 		r.Time = time.Now()
 	}
+	topic := d.cfg.Topic
+	if r.Group != "" {
+		if !ValidFieldName(r.Group) {
+			d.counters[ParseErrors].Add(uint64(len(r.Fields)))
+			return nil
+		}
+		topic += "/" + r.Group
+	}
 	fields := r.Fields[:0:0]
 	for _, f := range r.Fields {
 		if !ValidFieldName(f.Name) || !f.Value.Valid() {
@@ -283,14 +327,14 @@ func (p *publisher) Publish(ctx context.Context, r Reading) error {
 	}
 	c := d.s.opts.Client
 	if d.cfg.JSON {
-		if err := c.Publish(ctx, d.cfg.Topic, jsonPayload(r.Time, fields), d.cfg.QoS, d.cfg.Retain); err != nil {
+		if err := c.Publish(ctx, topic, jsonPayload(r.Time, fields), d.cfg.QoS, d.cfg.Retain); err != nil {
 			d.publishErrors.Add(1)
 			return err
 		}
 		d.published.Add(1)
 	} else {
 		for _, f := range fields {
-			if err := c.Publish(ctx, d.cfg.Topic+"/"+f.Name, []byte(f.Value.String()), d.cfg.QoS, d.cfg.Retain); err != nil {
+			if err := c.Publish(ctx, topic+"/"+f.Name, []byte(f.Value.String()), d.cfg.QoS, d.cfg.Retain); err != nil {
 				d.publishErrors.Add(1)
 				return err
 			}
@@ -299,6 +343,32 @@ func (p *publisher) Publish(ctx context.Context, r Reading) error {
 	}
 	p.readings.Add(1)
 	d.setUp(time.Now())
+	return nil
+}
+
+// PublishGroupStatus implements GroupStatusPublisher.
+func (p *publisher) PublishGroupStatus(ctx context.Context, group string, online bool) error {
+	d := p.d
+	if d.s.ctx.Err() != nil {
+		return ErrStopped
+	}
+	if !ValidFieldName(group) {
+		return fmt.Errorf("devices: invalid group name %q", group)
+	}
+	payload := "offline"
+	if online {
+		payload = "online"
+	}
+	if err := d.s.opts.Client.Publish(ctx, d.cfg.Topic+"/"+group+"/status", []byte(payload), 1, true); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	if d.groupsUp == nil {
+		d.groupsUp = make(map[string]bool)
+	}
+	d.groupsUp[group] = online
+	d.mu.Unlock()
+	d.markUp()
 	return nil
 }
 

@@ -17,6 +17,12 @@
 //	<topic>/status        "online" or "offline", retained, QoS 1
 //	<topic>/<field>/set   commands for the fields the adapter can write
 //
+// A bus adapter (Modbus) publishes each sub-device's readings as a
+// [Reading] with a Group: on <topic>/<group>/<field> (JSON: one object on
+// <topic>/<group>), with commands on <topic>/<group>/<field>/set and the
+// sub-device's own status, retained, on <topic>/<group>/status through
+// [GroupStatusPublisher].
+//
 // Numbers are plain decimals with a stated number of decimals (never
 // 23.150000000000002): see [Number]. The field names "status" and "time"
 // are reserved; readings carrying them, or a name that is not a single

@@ -9,6 +9,7 @@ import (
 
 	"github.com/edgemq/edgemq/broker"
 	"github.com/edgemq/edgemq/devices"
+	"github.com/edgemq/edgemq/devices/modbusdev"
 	"github.com/edgemq/edgemq/devices/serial"
 	"github.com/edgemq/edgemq/internal/config"
 )
@@ -98,6 +99,8 @@ func buildDevices(devs []config.Device, gatewayID string) ([]devices.Device, err
 		switch d.Type {
 		case "serial":
 			a, err = serial.New(d.SerialConfig())
+		case "modbus":
+			a, err = modbusdev.New(d.ModbusConfig())
 		default:
 			err = fmt.Errorf("unknown type %q", d.Type)
 		}

@@ -95,16 +95,40 @@ func (c *Client) Last(t string) (string, bool) {
 	return "", false
 }
 
-// Publisher is a devices.Publisher that records readings and counts.
+// Publisher is a devices.Publisher and devices.GroupStatusPublisher
+// that records readings, group statuses and counts.
 type Publisher struct {
 	mu       sync.Mutex
 	readings []devices.Reading
 	counts   map[devices.Counter]uint64
+	groups   map[string][]bool
 	// Cmds is returned by Commands; nil: a channel that never delivers.
 	Cmds chan devices.Command
 }
 
-var _ devices.Publisher = (*Publisher)(nil)
+var (
+	_ devices.Publisher            = (*Publisher)(nil)
+	_ devices.GroupStatusPublisher = (*Publisher)(nil)
+)
+
+// PublishGroupStatus records the status of group.
+func (p *Publisher) PublishGroupStatus(_ context.Context, group string, online bool) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.groups == nil {
+		p.groups = make(map[string][]bool)
+	}
+	p.groups[group] = append(p.groups[group], online)
+	return nil
+}
+
+// GroupStatus returns the statuses published for group so far, oldest
+// first (true: online).
+func (p *Publisher) GroupStatus(group string) []bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]bool(nil), p.groups[group]...)
+}
 
 // Publish records r.
 func (p *Publisher) Publish(_ context.Context, r devices.Reading) error {

@@ -270,6 +270,14 @@ func (c *Config) fillDefaults() {
 		if len(d.Commands) == 0 {
 			d.Commands = nil
 		}
+		if len(d.Slaves) == 0 {
+			d.Slaves = nil
+		}
+		for j := range d.Slaves {
+			if len(d.Slaves[j].Points) == 0 {
+				d.Slaves[j].Points = nil
+			}
+		}
 	}
 }
 

@@ -1,10 +1,12 @@
 package config
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/edgemq/edgemq/devices"
+	"github.com/edgemq/edgemq/devices/modbusdev"
 	"github.com/edgemq/edgemq/devices/serial"
 )
 
@@ -19,7 +21,7 @@ import (
 type Device struct {
 	// ID names the device in topics, logs and $SYS; required, unique.
 	ID string `yaml:"id"`
-	// Type is the adapter: serial.
+	// Type is the adapter: serial or modbus.
 	Type string `yaml:"type"`
 	// Topic is the prefix of the device's topics; empty:
 	// edgemq/<gateway id>/<id>.
@@ -36,12 +38,14 @@ type Device struct {
 	// Restart bounds the back-off between restarts of a failed adapter.
 	Restart DeviceRestart `yaml:"restart"`
 
+	// serial and modbus: the serial line
+	Port     string `yaml:"port"`
+	Baud     int    `yaml:"baud"`      // 0: 9600
+	DataBits int    `yaml:"data_bits"` // 0: 8
+	Parity   string `yaml:"parity"`    // none (default), odd, even
+	StopBits int    `yaml:"stop_bits"` // 0: 1 (never a silent 2)
+
 	// serial
-	Port        string          `yaml:"port"`
-	Baud        int             `yaml:"baud"`         // 0: 9600
-	DataBits    int             `yaml:"data_bits"`    // 0: 8
-	Parity      string          `yaml:"parity"`       // none (default), odd, even
-	StopBits    int             `yaml:"stop_bits"`    // 0: 1
 	LineEnding  string          `yaml:"line_ending"`  // lf (default), crlf, cr
 	Format      string          `yaml:"format"`       // raw (default), kv, csv, json, regex, nmea
 	Field       string          `yaml:"field"`        // raw: the field name; default raw
@@ -52,6 +56,35 @@ type Device struct {
 	Decimals    *int            `yaml:"decimals"`     // unset: as written in the line
 	MaxLine     Size            `yaml:"max_line"`     // 0: 4KiB
 	Commands    []DeviceCommand `yaml:"commands"`
+
+	// modbus: one entry per RS-485 bus (see package devices/modbusdev)
+	Interval Duration      `yaml:"interval"` // poll period; 0: 10s
+	Timeout  Duration      `yaml:"timeout"`  // per request; 0: 1s
+	Retries  *int          `yaml:"retries"`  // after a timeout; unset: 1
+	Slaves   []DeviceSlave `yaml:"slaves"`
+}
+
+// DeviceSlave is one Modbus slave of a modbus bus: its points are
+// published on <topic>/<name>/<point>, its status on
+// <topic>/<name>/status.
+type DeviceSlave struct {
+	ID     int           `yaml:"id"` // 1..247
+	Name   string        `yaml:"name"`
+	Points []DevicePoint `yaml:"points"`
+}
+
+// DevicePoint is one value of a Modbus slave (see modbusdev.Point).
+type DevicePoint struct {
+	Name     string   `yaml:"name"`
+	Table    string   `yaml:"table"`    // coil, discrete, holding, input
+	Address  int      `yaml:"address"`  // 0..65535, protocol address
+	Type     string   `yaml:"type"`     // bool, int16, uint16, int32, uint32, float32; default bool (bits) or uint16
+	Order    string   `yaml:"order"`    // ABCD (default), CDAB, BADC, DCBA
+	Scale    *float64 `yaml:"scale"`    // value = raw*scale + offset; unset: 1; 0 refused
+	Offset   float64  `yaml:"offset"`   // default 0
+	Decimals *int     `yaml:"decimals"` // unset: from scale and offset (float32: shortest)
+	Unit     string   `yaml:"unit"`     // for dashboards; not in the payload
+	Writable bool     `yaml:"writable"` // coil and holding only: <topic>/<slave>/<point>/set
 }
 
 // DeviceRestart bounds the restart back-off (exponential, jittered).
@@ -91,14 +124,35 @@ func (d Device) SerialConfig() serial.Config {
 	return c
 }
 
+// ModbusConfig returns the Modbus adapter configuration of d (type
+// modbus).
+func (d Device) ModbusConfig() modbusdev.Config {
+	c := modbusdev.Config{
+		Port: d.Port, Baud: d.Baud, DataBits: d.DataBits, Parity: d.Parity, StopBits: d.StopBits,
+		Interval: d.Interval.Duration(), Timeout: d.Timeout.Duration(), Retries: d.Retries,
+	}
+	for _, s := range d.Slaves {
+		ms := modbusdev.Slave{ID: s.ID, Name: s.Name}
+		for _, p := range s.Points {
+			ms.Points = append(ms.Points, modbusdev.Point{
+				Name: p.Name, Table: p.Table, Address: p.Address, Type: p.Type, Order: p.Order,
+				Scale: p.Scale, Offset: p.Offset, Decimals: p.Decimals, Unit: p.Unit, Writable: p.Writable,
+			})
+		}
+		c.Slaves = append(c.Slaves, ms)
+	}
+	return c
+}
+
 // deviceTypes are the device types this version knows, each with the
 // check of its own keys.
 var deviceTypes = map[string]func(v *validator, path string, d *Device){
 	"serial": validateSerial,
+	"modbus": validateModbus,
 }
 
 // deviceTypeNames lists deviceTypes in a stable order for messages.
-var deviceTypeNames = []string{"serial"}
+var deviceTypeNames = []string{"serial", "modbus"}
 
 var payloadModes = []string{"value", "json"}
 
@@ -156,9 +210,40 @@ func validateDevices(v *validator, ds []Device, gatewayID string) {
 }
 
 // validateSerial checks the keys of a serial device (package
-// devices/serial does the checking).
+// devices/serial does the checking) and refuses modbus keys.
 func validateSerial(v *validator, path string, d *Device) {
 	for _, p := range d.SerialConfig().Check() {
 		v.errorf(path+"."+p.Key, "%s", p.Msg)
+	}
+	notForType(v, path, d.Type, map[string]bool{
+		"interval": d.Interval != 0, "timeout": d.Timeout != 0, "retries": d.Retries != nil, "slaves": len(d.Slaves) > 0,
+	})
+}
+
+// validateModbus checks the keys of a modbus bus (package
+// devices/modbusdev does the checking) and refuses serial-only keys.
+func validateModbus(v *validator, path string, d *Device) {
+	for _, p := range d.ModbusConfig().Check() {
+		v.errorf(path+"."+p.Key, "%s", p.Msg)
+	}
+	notForType(v, path, d.Type, map[string]bool{
+		"line_ending": d.LineEnding != "", "format": d.Format != "", "field": d.Field != "",
+		"separator": d.Separator != "", "kv_separator": d.KVSeparator != "", "columns": len(d.Columns) > 0,
+		"pattern": d.Pattern != "", "decimals": d.Decimals != nil, "max_line": d.MaxLine != 0,
+		"commands": len(d.Commands) > 0,
+	})
+}
+
+// notForType reports the keys that are set but belong to another type.
+func notForType(v *validator, path, typ string, set map[string]bool) {
+	keys := make([]string, 0, len(set))
+	for k, ok := range set {
+		if ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v.errorf(path+"."+k, "does not apply to type %s", typ)
 	}
 }

@@ -36,6 +36,28 @@ func exampleDevices() []Device {
 		{ID: "meter", Type: "serial", Port: "/dev/ttyUSB0", Format: "csv", Columns: []string{"voltage", "current", "-", "power"}},
 		{ID: "raw1", Type: "serial", Port: "/dev/ttyACM0", Field: "line"},
 		{ID: "scale", Type: "serial", Port: "/dev/ttyAMA0", Format: "regex", Pattern: `W=(?P<weight>-?[0-9.]+)kg`},
+		{ID: "rs485", Type: "modbus", Port: "/dev/serial/by-id/usb-FTDI_USB-RS485_Cable_FT1234-if00-port0",
+			Baud: 19200, Parity: "even", StopBits: 1, Interval: Duration(5 * time.Second),
+			Timeout: Duration(300 * time.Millisecond), Retries: ptr(2),
+			Slaves: []DeviceSlave{
+				{ID: 1, Name: "grid", Points: []DevicePoint{
+					{Name: "voltage", Table: "input", Address: 0, Type: "float32", Order: "ABCD", Scale: ptr(1.0),
+						Decimals: ptr(1), Unit: "V"},
+					{Name: "current", Table: "input", Address: 6, Type: "float32", Decimals: ptr(2), Unit: "A"},
+					{Name: "power", Table: "input", Address: 12, Type: "float32", Decimals: ptr(0), Unit: "W"},
+					{Name: "energy", Table: "input", Address: 342, Type: "float32", Decimals: ptr(2), Unit: "kWh"},
+				}},
+				{ID: 2, Name: "heatpump", Points: []DevicePoint{
+					{Name: "power", Table: "holding", Address: 12, Type: "int32", Order: "CDAB", Scale: ptr(0.1), Unit: "W"},
+					{Name: "energy", Table: "holding", Address: 14, Type: "uint32", Order: "CDAB", Scale: ptr(0.01), Unit: "kWh"},
+				}},
+				{ID: 10, Name: "relays", Points: []DevicePoint{
+					{Name: "heatpump", Table: "coil", Address: 0, Writable: true},
+					{Name: "door", Table: "discrete", Address: 0},
+					{Name: "temp", Table: "input", Address: 0, Type: "int16", Scale: ptr(0.1), Offset: -40, Unit: "°C"},
+					{Name: "setpoint", Table: "holding", Address: 100, Type: "int16", Scale: ptr(0.1), Writable: true},
+				}},
+			}},
 	}
 }
 
@@ -68,10 +90,10 @@ func TestDevicesValidate(t *testing.T) {
 	}{
 		{"unknown type", `devices:
   - {id: a, type: seriall, port: /dev/ttyS0}
-`, []string{`edgemq.yaml:2: devices[0].type: unknown type "seriall" (did you mean "serial"?); known types: serial`}},
+`, []string{`edgemq.yaml:2: devices[0].type: unknown type "seriall" (did you mean "serial"?); known types: serial, modbus`}},
 		{"missing type", `devices:
   - {id: a, port: /dev/ttyS0}
-`, []string{`edgemq.yaml:2: devices[0].type: missing; known types: serial`}},
+`, []string{`edgemq.yaml:2: devices[0].type: missing; known types: serial, modbus`}},
 		{"missing port", `devices:
   - id: a
     type: serial
