@@ -45,6 +45,7 @@ test: lint
 ## bench: edgemq and Mosquitto side by side on loopback (needs the mosquitto package)
 bench: build
 	$(GO) run ./cmd/mqttbench compare --edgemq ./edgemq --rounds 3 --duration 5s
+	$(GO) run ./cmd/mqttbench bridge --edgemq ./edgemq --rounds 3 --duration 10s
 	$(GO) test -run '^$$' -bench . -benchmem ./broker/... ./internal/... ./storefwd/
 
 ## fuzz: every fuzz target for FUZZTIME each

@@ -60,6 +60,7 @@ type Broker struct {
 	done    chan struct{} // closed when the process has exited
 	waitErr error
 	stop    sync.Once
+	keepDir bool // Stop leaves dir in place (its owner removes it)
 }
 
 // startTimeout bounds how long a broker may take to accept connections.
@@ -150,27 +151,45 @@ func startIn(ctx context.Context, t Target, dir string) (*Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	var args []string
+	var conf string
 	switch t.Kind {
 	case KindEdgeMQ:
 		data := filepath.Join(dir, "data")
 		if err := os.MkdirAll(data, 0o755); err != nil {
 			return nil, err
 		}
-		conf := filepath.Join(dir, "edgemq.yaml")
-		if err := os.WriteFile(conf, []byte(edgemqConfig(port, data)), 0o644); err != nil {
-			return nil, err
-		}
-		args = []string{"run", "--config", conf}
+		conf = edgemqConfig(port, data)
 	case KindMosquitto:
-		conf := filepath.Join(dir, "mosquitto.conf")
-		if err := os.WriteFile(conf, []byte(mosquittoConfig(port, os.Geteuid() == 0)), 0o644); err != nil {
-			return nil, err
-		}
-		args = []string{"-c", conf}
+		conf = mosquittoConfig(port, os.Geteuid() == 0)
 	default:
 		return nil, fmt.Errorf("cannot start a broker of kind %v", t.Kind)
 	}
+	return launch(ctx, t, dir, port, conf, nil, false)
+}
+
+// launch writes conf as the config file of a broker of kind t.Kind in
+// dir, starts the broker with extra arguments added and waits until port
+// accepts TCP connections. The broker's log is dir/broker.log. With
+// keepDir, Stop leaves dir in place (its owner removes it).
+func launch(ctx context.Context, t Target, dir string, port int, conf string, extra []string, keepDir bool) (*Broker, error) {
+	var args []string
+	switch t.Kind {
+	case KindEdgeMQ:
+		path := filepath.Join(dir, "edgemq.yaml")
+		if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+			return nil, err
+		}
+		args = []string{"run", "--config", path}
+	case KindMosquitto:
+		path := filepath.Join(dir, "mosquitto.conf")
+		if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+			return nil, err
+		}
+		args = []string{"-c", path}
+	default:
+		return nil, fmt.Errorf("cannot start a broker of kind %v", t.Kind)
+	}
+	args = append(args, extra...)
 	logPath := filepath.Join(dir, "broker.log")
 	logf, err := os.Create(logPath)
 	if err != nil {
@@ -197,6 +216,7 @@ func startIn(ctx context.Context, t Target, dir string) (*Broker, error) {
 		dir:     dir,
 		logPath: logPath,
 		done:    make(chan struct{}),
+		keepDir: keepDir,
 	}
 	live.Lock()
 	live.m[b] = struct{}{}
@@ -280,6 +300,8 @@ func (b *Broker) Stop() {
 		live.Lock()
 		delete(live.m, b)
 		live.Unlock()
-		os.RemoveAll(b.dir)
+		if !b.keepDir {
+			os.RemoveAll(b.dir)
+		}
 	})
 }

@@ -1,13 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/edgemq/edgemq/broker/brokertest"
 )
 
 // mosquittoForTest returns the mosquitto binary, skipping the test when it
@@ -92,5 +97,81 @@ func TestStartFailure(t *testing.T) {
 	}
 	if time.Since(start) > 3*time.Second {
 		t.Errorf("took %v to notice the exit", time.Since(start))
+	}
+}
+
+// TestBridgeAgainstMosquitto builds edgemq and runs a tiny bridge
+// comparison (one round of 1 s, a backlog of 2000) against real
+// Mosquittos, checking that every acknowledged message reaches the cloud
+// and that no broker is left running.
+func TestBridgeAgainstMosquitto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds edgemq and starts six brokers")
+	}
+	mosq := mosquittoForTest(t)
+	goBin := brokertest.RequireTool(t, "go")
+	raiseNofile()
+	bin := filepath.Join(t.TempDir(), "edgemq")
+	if out, err := exec.Command(goBin, "build", "-o", bin, "github.com/edgemq/edgemq/cmd/edgemq").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out, log bytes.Buffer
+	s := BridgeSettings{Rounds: 1, Duration: time.Second, Publishers: 2, Size: 64, Window: 8, BridgeWindow: 16,
+		Backlog: 2000, DrainMax: 15 * time.Second, Mosquitto: mosq, Out: &out, Log: &log}
+	if err := s.check(); err != nil {
+		t.Fatal(err)
+	}
+	a := Target{Name: "edgemq", Kind: KindEdgeMQ, Binary: bin}
+	b := Target{Name: "mosquitto", Kind: KindMosquitto, Binary: mosq}
+	runs := BridgeCompare(ctx, s, a, b)
+	t.Logf("progress:\n%s", log.String())
+	if len(runs) != 4 {
+		t.Fatalf("got %d runs, want 4", len(runs))
+	}
+	for _, r := range runs {
+		if r.Error != "" {
+			t.Errorf("%s via %s failed: %s", r.Load, r.Target, r.Error)
+			continue
+		}
+		get := func(name string) float64 {
+			for _, m := range r.Metrics {
+				if m.Name == name {
+					return m.Value
+				}
+			}
+			t.Errorf("%s via %s: no %q", r.Load, r.Target, name)
+			return -1
+		}
+		rate := mFwd
+		if r.Load == "backlog" {
+			rate = mBlDrain
+			if v := get(mSent); v != 2000 {
+				t.Errorf("backlog via %s: published %v, want 2000", r.Target, v)
+			}
+		}
+		if v := get(rate); v <= 0 {
+			t.Errorf("%s via %s: %s = %v", r.Load, r.Target, rate, v)
+		}
+		if sent, got := get(mSent), get(mReceived); sent <= 0 || got < sent {
+			t.Errorf("%s via %s: published %v, received %v", r.Load, r.Target, sent, got)
+		}
+		if v := get(mLost); v != 0 {
+			t.Errorf("%s via %s: lost %v", r.Load, r.Target, v)
+		}
+	}
+	PrintBridgeComparison(&out, s, a, b, runs)
+	t.Logf("report:\n%s", out.String())
+	for _, want := range []string{"== bridge:", "== backlog:", "forwarded (msg/s)", "ratio edgemq/mosquitto"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	live.Lock()
+	left := len(live.m)
+	live.Unlock()
+	if left != 0 {
+		t.Errorf("%d broker(s) still running", left)
 	}
 }

@@ -9,6 +9,8 @@
 //	    [--rounds 3] [--duration 5s] [--loads fanin0,fanin1,fanout,latency,memory] [--json FILE]
 //	go run ./cmd/mqttbench run --addr 127.0.0.1:PORT --load fanin0 [--pid BROKER_PID]
 //	    [--rounds 1] [--duration 5s] [--json FILE]
+//	go run ./cmd/mqttbench bridge --edgemq PATH_TO_EDGEMQ_BINARY [--rounds 3] [--duration 10s]
+//	    [--publishers 8] [--size 64] [--window 32] [--bridge-window 64] [--backlog 200000]
 //
 // Both accept --publishers, --subscribers, --rate, --conns and --window to
 // change a load's size (see -h). A hidden compare flag,
@@ -27,6 +29,11 @@
 //
 // run runs loads against a broker that is already running, for debugging;
 // CPU and memory figures need its PID (--pid).
+//
+// bridge compares store-and-forward bridges: QoS 1 publishers into a local
+// edgemq or Mosquitto, bridged at QoS 1 to a "cloud" Mosquitto with one
+// QoS 1 subscriber; forwarding throughput, then the drain of a backlog
+// published while the cloud was down (see bridge.go).
 //
 // Loads (64-byte payloads carrying publisher id, sequence number and send
 // time; MQTT 3.1.1 clients from github.com/eclipse/paho.mqtt.golang):
@@ -108,6 +115,8 @@ func main() {
 		err = cmdCompare(ctx, os.Args[2:])
 	case "run":
 		err = cmdRun(ctx, os.Args[2:])
+	case "bridge":
+		err = cmdBridge(ctx, os.Args[2:])
 	case "-h", "--help", "help":
 		usage()
 		return
@@ -153,7 +162,8 @@ func usage() {
   mqttbench compare --edgemq PATH [--mosquitto /usr/sbin/mosquitto] [--rounds 3] [--duration 5s]
                     [--loads fanin0,fanin1,fanout,latency,memory] [--json FILE]
   mqttbench run --addr 127.0.0.1:PORT --load fanin0 [--pid PID] [--rounds 1] [--duration 5s] [--json FILE]
-run "mqttbench compare -h" or "mqttbench run -h" for every flag
+  `+bridgeSynopsis+`
+run "mqttbench compare -h", "mqttbench run -h" or "mqttbench bridge -h" for every flag
 `)
 }
 

@@ -313,11 +313,12 @@ func SingleTable(runs []Run) string {
 type goalKind int
 
 const (
-	goalKindRatioAtMost goalKind = iota // candidate <= Limit x reference
-	goalKindAtLeast                     // candidate >= reference
-	goalKindAtMost                      // candidate <= reference
-	goalKindZero                        // candidate is 0 in every round
-	goalKindBelow                       // candidate median < Limit
+	goalKindRatioAtMost  goalKind = iota // candidate <= Limit x reference
+	goalKindAtLeast                      // candidate >= reference
+	goalKindAtMost                       // candidate <= reference
+	goalKindZero                         // candidate is 0 in every round
+	goalKindBelow                        // candidate median < Limit
+	goalKindRatioAtLeast                 // candidate >= Limit x reference
 )
 
 // Goal is a target the candidate (edgemq) must meet against the reference
@@ -331,6 +332,9 @@ type Goal struct {
 
 func goalRatioAtMost(m string, f float64) Goal {
 	return Goal{Metric: m, Kind: goalKindRatioAtMost, Limit: f}
+}
+func goalRatioAtLeast(m string, f float64) Goal {
+	return Goal{Metric: m, Kind: goalKindRatioAtLeast, Limit: f}
 }
 func goalAtLeast(m string) Goal { return Goal{Metric: m, Kind: goalKindAtLeast} }
 func goalAtMost(m string) Goal  { return Goal{Metric: m, Kind: goalKindAtMost} }
@@ -359,6 +363,11 @@ func (g Goal) Evaluate(a, b string, sa, sb map[string]Summary) string {
 		desc = fmt.Sprintf("%s <= %gx %s", g.Metric, g.Limit, b)
 		if known = okA && okB; known {
 			met, detail = va.Median <= g.Limit*vb.Median, ratio()
+		}
+	case goalKindRatioAtLeast:
+		desc = fmt.Sprintf("%s >= %gx %s", g.Metric, g.Limit, b)
+		if known = okA && okB; known {
+			met, detail = va.Median >= g.Limit*vb.Median, ratio()
 		}
 	case goalKindAtLeast:
 		desc = fmt.Sprintf("%s >= %s", g.Metric, b)

@@ -157,6 +157,8 @@ func TestGoalEvaluate(t *testing.T) {
 	}{
 		{goalRatioAtMost("m", 0.8), s(8, 8), s(10, 10), "MET (0.80x)"},
 		{goalRatioAtMost("m", 0.8), s(9, 9), s(10, 10), "NOT MET (0.90x)"},
+		{goalRatioAtLeast("m", 2), s(20, 20), s(10, 10), "MET (2.00x)"},
+		{goalRatioAtLeast("m", 2), s(19, 19), s(10, 10), "NOT MET (1.90x)"},
 		{goalAtLeast("m"), s(10, 10), s(10, 10), "MET (1.00x)"},
 		{goalAtLeast("m"), s(9, 9), s(10, 10), "NOT MET (0.90x)"},
 		{goalAtMost("m"), s(11, 11), s(10, 10), "NOT MET (1.10x)"},
