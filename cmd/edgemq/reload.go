@@ -13,8 +13,10 @@ import (
 
 // reloader applies a new configuration file on SIGHUP: the sections that
 // can change safely (broker.auth: users, roles and password file; log.level;
-// memory_limit) take effect at once without dropping a connection; for the
-// others it logs that they need a restart and keeps running them as they
+// memory_limit) take effect at once without dropping a connection, and
+// the devices are restarted when their section changed; for the others
+// (bridges among them: their queues and subscriptions must not have a
+// gap) it logs that they need a restart and keeps running them as they
 // are. A file that does not load is refused whole and the running
 // configuration stays.
 type reloader struct {
@@ -89,6 +91,7 @@ func needsRestart(old, cfg *config.Config) []string {
 		{"broker.limits", old.Broker.Limits, cfg.Broker.Limits},
 		{"broker.sys_interval", old.Broker.SysInterval, cfg.Broker.SysInterval},
 		{"storage", old.Storage, cfg.Storage},
+		{"bridges", old.Bridges, cfg.Bridges},
 	} {
 		if !reflect.DeepEqual(s.old, s.new) {
 			out = append(out, s.name)

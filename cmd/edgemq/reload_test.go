@@ -21,11 +21,11 @@ import (
 func TestReloadOnSIGHUP(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "edgemq.yaml")
-	write := func(publish, address string) {
+	write := func(publish, address string, extra ...string) {
 		t.Helper()
 		y := "broker:\n  listeners:\n    - {type: tcp, address: \"" + address + "\"}\n" +
 			"  auth:\n    roles:\n      - {name: r, allow: [{subscribe: \"#\"}, {publish: \"" + publish + "\"}]}\n" +
-			"    anonymous_roles: [r]\nstorage: {dir: " + filepath.Join(dir, "data") + "}\n"
+			"    anonymous_roles: [r]\nstorage: {dir: " + filepath.Join(dir, "data") + "}\n" + strings.Join(extra, "")
 		if err := os.WriteFile(cfgPath, []byte(y), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -94,10 +94,10 @@ func TestReloadOnSIGHUP(t *testing.T) {
 		t.Fatalf("after reload: publish b/x got 0x%02x, want 0x00", byte(rc))
 	}
 
-	write("#", "127.0.0.1:1")
+	write("#", "127.0.0.1:1", "bridges:\n  - {name: up, address: \"tcp://127.0.0.1:1\", out: [{local: \"a/#\", remote: \"b/#\"}]}\n")
 	syscall.Kill(os.Getpid(), syscall.SIGHUP)
-	m := waitLog(2, `msg="configuration reloaded".*needs_restart=\[([^\]]*)\]`)
-	if !strings.Contains(m[1], "broker.listeners") {
-		t.Errorf("needs_restart = %q, want broker.listeners", m[1])
+	m := waitLog(2, `msg="configuration reloaded".*needs_restart="?\[([^\]]*)\]`)
+	if !strings.Contains(m[1], "broker.listeners") || !strings.Contains(m[1], "bridges") {
+		t.Errorf("needs_restart = %q, want broker.listeners and bridges", m[1])
 	}
 }
