@@ -298,14 +298,21 @@ type Bridge struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu       sync.Mutex
-	pending  []pendingRec
-	wake     chan struct{}
-	st       Stats
-	maxSent  uint64 // highest sequence number ever written to an uplink
-	sentAny  bool
-	closeErr error
-	closed   bool
+	// reconf serializes Reconfigure; out is the running out rules.
+	reconf       sync.Mutex
+	out          []Rule
+	reconfigured chan struct{} // capacity 1: wakes run from its back-off
+
+	mu         sync.Mutex
+	endSession context.CancelFunc // ends the current uplink session
+	next       *Config            // settings for the next session (Reconfigure)
+	pending    []pendingRec
+	wake       chan struct{}
+	st         Stats
+	maxSent    uint64 // highest sequence number ever written to an uplink
+	sentAny    bool
+	closeErr   error
+	closed     bool
 }
 
 type pendingRec struct {
@@ -336,13 +343,13 @@ func New(srv *broker.Server, db *kv.DB, cfg Config) (*Bridge, error) {
 		return nil, fmt.Errorf("bridge %q: local client: %w", cfg.Name, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	b := &Bridge{cfg: cfg, log: log, q: q, local: local, ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1)}
+	b := &Bridge{cfg: cfg, log: log, q: q, local: local, ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1),
+		reconfigured: make(chan struct{}, 1)}
 	b.wg.Add(2)
 	go func() { defer b.wg.Done(); b.appender() }()
+	b.out = cfg.Out
 	for _, r := range cfg.Out {
-		r := r
-		err := local.SubscribeDurable(r.Local, 2, func(m *broker.Message, done func(error)) { b.onLocal(r, m, done) })
-		if err != nil {
+		if err := b.subscribeOut(r); err != nil {
 			b.wg.Done()
 			b.Close(context.Background())
 			return nil, fmt.Errorf("bridge %q: %w", cfg.Name, err)

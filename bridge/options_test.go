@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"io"
 	"net"
 	"path/filepath"
@@ -221,5 +222,77 @@ func TestALPN(t *testing.T) {
 	defer mu.Unlock()
 	if len(negotiated) == 0 || negotiated[0] != "x-amzn-mqtt-ca" {
 		t.Errorf("negotiated ALPN protocols %q, want x-amzn-mqtt-ca", negotiated)
+	}
+}
+
+// TestReconfigure: a running bridge changes its out rule's remote prefix
+// and its uplink client id while a publisher keeps publishing QoS 1 on
+// the rule's filter: every message arrives, under the old prefix or the
+// new one, in order; a removed rule stops forwarding; a queue change is
+// refused with ErrNeedsRestart.
+func TestReconfigure(t *testing.T) {
+	m := startMosquitto(t)
+	r := uplinkReader(t, m.addr, "#")
+	srv, _ := brokertest.StartServer(t, broker.Options{})
+	db := openDB(t, t.TempDir())
+	t.Cleanup(func() { db.Close(context.Background()) })
+	cfg := testConfig(t, m.addr)
+	cfg.Out = []Rule{{Local: "sensors/#", Remote: "site-7/sensors/#", QoS: 1}, {Local: "old/#", Remote: "old/#", QoS: 1}}
+	b := newBridge(t, srv, db, cfg)
+	brokertest.Eventually(t, 5*time.Second, func() bool { return b.Stats().Connected }, "connected")
+	pub, err := srv.NewClient("pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	ctx := context.Background()
+	const n = 400
+	for i := range n {
+		if i == n/2 {
+			next := cfg
+			next.ClientID = "edgemq-renamed"
+			next.Out = []Rule{{Local: "sensors/#", Remote: "site-8/sensors/#", QoS: 1}}
+			if err := b.Reconfigure(next); err != nil {
+				t.Fatal(err)
+			}
+			bad := next
+			bad.Queue.MaxBytes *= 2
+			if err := b.Reconfigure(bad); !errors.Is(err, ErrNeedsRestart) {
+				t.Errorf("queue change: %v, want ErrNeedsRestart", err)
+			}
+			if err := pub.Publish(ctx, "old/x", []byte("gone"), 1, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := pub.Publish(ctx, "sensors/t", []byte(strconv.Itoa(i)), 1, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next, site8 := 0, 0
+	for next < n {
+		p := readPublish(t, r)
+		switch p.Topic {
+		case "site-7/sensors/t", "site-8/sensors/t":
+		case "old/x":
+			t.Fatalf("a removed rule forwarded %q", p.Payload)
+		default:
+			continue // status, probes
+		}
+		k, _ := strconv.Atoi(string(p.Payload))
+		switch {
+		case k == next:
+			next++
+		case k > next:
+			t.Fatalf("message %d arrived when %d was next", k, next)
+		}
+		if p.Topic == "site-8/sensors/t" {
+			site8++
+			if k < n/2 {
+				t.Errorf("message %d, published before the change, went to the new prefix", k)
+			}
+		}
+	}
+	if site8 == 0 {
+		t.Error("no message under the new prefix")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -31,10 +32,17 @@ func recordPID(seq uint64) uint16 { return uint16(seq%maxWindow) + 1 }
 func (b *Bridge) run() {
 	backoff := b.cfg.ReconnectMin
 	for b.ctx.Err() == nil {
+		b.applyPending()
 		established, err := b.session()
 		if b.ctx.Err() != nil {
 			b.setState(false, nil)
 			return
+		}
+		if errors.Is(err, errReconfigured) {
+			// Connect again at once, with the new settings.
+			b.setState(false, nil)
+			backoff = b.cfg.ReconnectMin
+			continue
 		}
 		b.setState(false, err)
 		b.log.Warn("uplink disconnected", "err", err)
@@ -49,6 +57,9 @@ func (b *Bridge) run() {
 		case <-b.ctx.Done():
 			t.Stop()
 			return
+		case <-b.reconfigured:
+			t.Stop()
+			backoff = b.cfg.ReconnectMin
 		case <-t.C:
 		}
 	}
@@ -79,9 +90,25 @@ type uplink struct {
 func (b *Bridge) statusTopic() string { return "edgemq/" + b.cfg.GatewayID + "/status" }
 
 // session runs one connection; established is true once CONNACK accepted.
+// It ends in order (offline status, DISCONNECT) when the bridge closes or
+// Reconfigure asks for a new session.
 func (b *Bridge) session() (established bool, err error) {
 	cfg := &b.cfg
-	dctx, cancel := context.WithTimeout(b.ctx, cfg.DialTimeout)
+	ctx, end := context.WithCancel(b.ctx)
+	defer end()
+	b.mu.Lock()
+	b.endSession = end
+	pending := b.next != nil
+	b.mu.Unlock()
+	if pending {
+		return false, errReconfigured // Reconfigure came after applyPending
+	}
+	defer func() {
+		b.mu.Lock()
+		b.endSession = nil
+		b.mu.Unlock()
+	}()
+	dctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
 	defer cancel()
 	var conn net.Conn
 	if cfg.TLS != nil {
@@ -160,7 +187,7 @@ func (b *Bridge) session() (established bool, err error) {
 		}
 	}
 
-	sctx, scancel := context.WithCancel(b.ctx)
+	sctx, scancel := context.WithCancel(ctx)
 	defer scancel()
 	errc := make(chan error, 3)
 	var wg sync.WaitGroup
@@ -170,12 +197,15 @@ func (b *Bridge) session() (established bool, err error) {
 	go func() { defer wg.Done(); errc <- u.keeper(sctx) }()
 	select {
 	case err = <-errc:
-	case <-b.ctx.Done():
+	case <-ctx.Done():
 		// Orderly: say offline (the will is dropped by DISCONNECT).
 		conn.SetWriteDeadline(time.Now().Add(time.Second))
 		u.write(&packet.Publish{Retain: true, Topic: b.statusTopic(), Payload: []byte("offline")})
 		u.write(&packet.Disconnect{})
 		err = ErrClosed
+		if b.ctx.Err() == nil {
+			err = errReconfigured
+		}
 	}
 	scancel()
 	conn.SetDeadline(time.Now())

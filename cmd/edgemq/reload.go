@@ -5,6 +5,7 @@ import (
 	"math"
 	"reflect"
 	"runtime/debug"
+	"strings"
 
 	"github.com/edgemq/edgemq/broker"
 	"github.com/edgemq/edgemq/internal/config"
@@ -13,10 +14,10 @@ import (
 
 // reloader applies a new configuration file on SIGHUP: the sections that
 // can change safely (broker.auth: users, roles and password file; log.level;
-// memory_limit) take effect at once without dropping a connection, and
-// the devices are restarted when their section changed; for the others
-// (bridges among them: their queues and subscriptions must not have a
-// gap) it logs that they need a restart and keeps running them as they
+// memory_limit) take effect at once without dropping a connection, the
+// devices are restarted when their section changed, and the bridges are
+// reconfigured in place (new ones started, removed ones stopped); for the
+// others it logs that they need a restart and keeps running them as they
 // are. A file that does not load is refused whole and the running
 // configuration stays.
 type reloader struct {
@@ -27,6 +28,8 @@ type reloader struct {
 	srv   *broker.Server
 	// devices is restarted with the new devices section when it changed.
 	devices *deviceSet
+	// bridges are reconfigured, started or stopped as the section says.
+	bridges *bridgeSet
 }
 
 func (r *reloader) reload() {
@@ -74,6 +77,19 @@ func (r *reloader) reload() {
 			applied += ", devices"
 		}
 	}
+	if r.bridges != nil && !reflect.DeepEqual(r.cfg.Bridges, cfg.Bridges) {
+		// The gateway section stays as it runs (it needs a restart).
+		with := *cfg
+		with.Gateway, with.Broker.SysInterval = r.cfg.Gateway, r.cfg.Broker.SysInterval
+		changed, needRestart := r.bridges.apply(&with)
+		if len(changed) > 0 {
+			applied += ", bridges " + strings.Join(changed, " ")
+		}
+		restart = append(restart, needRestart...)
+		if len(needRestart) == 0 {
+			next.Bridges = cfg.Bridges
+		}
+	}
 	r.cfg = &next
 	r.log.Info("configuration reloaded", "applied", applied, "needs_restart", restart)
 }
@@ -91,7 +107,6 @@ func needsRestart(old, cfg *config.Config) []string {
 		{"broker.limits", old.Broker.Limits, cfg.Broker.Limits},
 		{"broker.sys_interval", old.Broker.SysInterval, cfg.Broker.SysInterval},
 		{"storage", old.Storage, cfg.Storage},
-		{"bridges", old.Bridges, cfg.Bridges},
 	} {
 		if !reflect.DeepEqual(s.old, s.new) {
 			out = append(out, s.name)

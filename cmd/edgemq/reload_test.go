@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -96,8 +97,47 @@ func TestReloadOnSIGHUP(t *testing.T) {
 
 	write("#", "127.0.0.1:1", "bridges:\n  - {name: up, address: \"tcp://127.0.0.1:1\", out: [{local: \"a/#\", remote: \"b/#\"}]}\n")
 	syscall.Kill(os.Getpid(), syscall.SIGHUP)
-	m := waitLog(2, `msg="configuration reloaded".*needs_restart="?\[([^\]]*)\]`)
-	if !strings.Contains(m[1], "broker.listeners") || !strings.Contains(m[1], "bridges") {
-		t.Errorf("needs_restart = %q, want broker.listeners and bridges", m[1])
+	m := waitLog(2, `msg="configuration reloaded" applied="([^"]*)".*needs_restart="?\[([^\]]*)\]`)
+	if !strings.Contains(m[1], "bridges up") || !strings.Contains(m[2], "broker.listeners") || strings.Contains(m[2], "bridges") {
+		t.Errorf("applied %q, needs_restart %q: want the bridge started and broker.listeners to need a restart", m[1], m[2])
+	}
+}
+
+// TestReloadBridgeRule: SIGHUP changes a running bridge's out rule on the
+// real binary; messages published after it go out under the new remote
+// prefix, over the same queue.
+func TestReloadBridgeRule(t *testing.T) {
+	up := startUplink(t, "mosquitto")
+	sub := startUplinkSubscriber(t, up.addr, "reload-sub", "#")
+	sub.waitFor(t, up.addr, "probe/x")
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	cfg := filepath.Join(dir, "edgemq.yaml")
+	write := func(remote string) {
+		y := "broker:\n  listeners:\n    - {type: tcp, address: \"" + addr + "\"}\nstorage: {dir: " + filepath.Join(dir, "data") + "}\n" +
+			"bridges:\n  - {name: up, address: \"tcp://" + up.addr + "\", out: [{local: \"sensors/#\", remote: \"" + remote + "\", qos: 1}]}\n"
+		if err := os.WriteFile(cfg, []byte(y), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a/sensors/#")
+	g := startGateway(t, cfg, addr)
+	pub, _ := connect(t, addr, packet.Version311, "pub", true, 0)
+	arrived := func(line string) func() bool {
+		return func() bool { return slices.Contains(sub.got(), line) }
+	}
+	publish(t, pub, 1, "sensors/t", "before", 1, false)
+	brokertest.Eventually(t, 10*time.Second, arrived("a/sensors/t|before"), "forwarded under a/")
+	write("b/sensors/#")
+	if err := g.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	brokertest.Eventually(t, 10*time.Second, func() bool {
+		return strings.Contains(g.log.String(), "bridge reconfigured")
+	}, "bridge reconfigured")
+	publish(t, pub, 2, "sensors/t", "after", 1, false)
+	brokertest.Eventually(t, 10*time.Second, arrived("b/sensors/t|after"), "forwarded under b/")
+	if slices.Contains(sub.got(), "a/sensors/t|after") {
+		t.Error("forwarded under the old prefix after the reload")
 	}
 }

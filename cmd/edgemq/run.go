@@ -181,25 +181,25 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, hup <-chan
 	// The bridges subscribe before the listeners open: a client that
 	// connects at once (one resending after a restart) must not have a
 	// QoS 1 message acknowledged that no bridge took.
-	stopBridges, err := startBridges(srv, db, cfg, log)
+	bridges, err := startBridges(srv, db, cfg, log)
 	if err != nil {
 		shutdown()
 		return err
 	}
 	devs, err := startDevices(srv, cfg, log)
 	if err != nil {
-		stopBridges()
+		bridges.stop()
 		shutdown()
 		return err
 	}
 	if err := srv.Start(); err != nil {
 		devs.stop()
-		stopBridges()
+		bridges.stop()
 		shutdown()
 		return err
 	}
 	log.Info("edgemq started", "version", version, "gateway", cfg.Gateway.ID)
-	rl.srv, rl.devices = srv, devs
+	rl.srv, rl.devices, rl.bridges = srv, devs, bridges
 	// systemd: READY once listeners are bound and storage is open; the
 	// watchdog is pinged from this loop, after asking the broker for its
 	// figures, so a broker that hangs stops the pings.
@@ -225,8 +225,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, hup <-chan
 	}
 	notify(log, sdnotify.Stopping())
 	log.Info("shutting down")
-	devs.stop()   // first: they publish through the broker and the bridges
-	stopBridges() // before the broker, so that no publisher waits on them
+	devs.stop()    // first: they publish through the broker and the bridges
+	bridges.stop() // before the broker, so that no publisher waits on them
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, broker.ErrServerClosed) {
