@@ -76,8 +76,9 @@
 // message, as they change. New restores them: subscriptions go back into
 // the topic tree, messages into their sessions (those sent before are
 // resent with DUP on reconnect), expiry timers restart from the stored
-// deadline and sessions past it are deleted. Wills and the inbound QoS 2
-// state are not stored.
+// deadline and sessions past it are deleted. The inbound QoS 2 state (a
+// publish routed, its PUBREL awaited) is stored too, so that a copy
+// resent after a restart is not routed twice. Wills are not stored.
 //
 // # Locks
 //

@@ -72,6 +72,8 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 				ss.inbound = make(map[uint16]*pendingAck)
 			}
 			ss.inbound[p.PacketID] = a
+			// Written before routing, so the PUBREC's commit covers it.
+			ss.storeInboundLocked(p.PacketID)
 		}
 		ss.mu.Unlock()
 		if dup {
@@ -145,7 +147,9 @@ func (c *conn) denyPublish(p *packet.Publish) error {
 // waits for it and takes its outcome: PUBREC Success only once the message
 // is stored.
 func (c *conn) ackDuplicate(a, orig *pendingAck) {
-	if orig != nil && orig != a {
+	// orig.c is nil for a state restored after a restart: its PUBREC was
+	// sent by the broker that stored it.
+	if orig != nil && orig != a && orig.c != nil {
 		oc := orig.c
 		oc.ackMu.Lock()
 		if !orig.sent {
@@ -253,7 +257,7 @@ func (c *conn) ackDone(f *flusher, a *pendingAck, err error) {
 				// The exchange ends here: a resent copy is a new message.
 				c.sess.mu.Lock()
 				if c.sess.inbound[h.pid] == h {
-					delete(c.sess.inbound, h.pid)
+					c.sess.releaseInboundLocked(h.pid)
 				}
 				c.sess.mu.Unlock()
 			}
@@ -320,7 +324,9 @@ func (c *conn) handleAck(p *packet.Ack) error {
 	case packet.PUBREL:
 		ss.mu.Lock()
 		_, ok := ss.inbound[p.PacketID]
-		delete(ss.inbound, p.PacketID)
+		if ok {
+			ss.releaseInboundLocked(p.PacketID)
+		}
 		ss.mu.Unlock()
 		rc := packet.Success
 		if !ok {

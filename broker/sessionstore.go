@@ -3,6 +3,8 @@ package broker
 import (
 	"sort"
 	"time"
+
+	"github.com/edgemq/edgemq/broker/packet"
 )
 
 // This file connects sessions to Options.Store. A session is stored while
@@ -52,6 +54,9 @@ func (ss *session) setStoredLocked() {
 			for i := ss.pending.head; i < len(ss.pending.items); i++ {
 				ss.storeMsgLocked(ss.pending.items[i])
 			}
+			for pid := range ss.inbound {
+				ss.storeInboundLocked(pid)
+			}
 		}
 	case ss.stored:
 		ss.dropStoredLocked()
@@ -100,6 +105,28 @@ func (ss *session) unstoreMsgLocked(om *outMsg) {
 	om.seq = 0
 }
 
+// storeInboundLocked records the inbound QoS 2 publish pid if ss is
+// stored.
+func (ss *session) storeInboundLocked(pid uint16) {
+	if !ss.stored {
+		return
+	}
+	if err := ss.s.opts.Store.SetInbound(ss.id, pid); err != nil {
+		ss.s.log.Error("store inbound QoS 2 state", "client", ss.id, "err", err)
+	}
+}
+
+// releaseInboundLocked ends the inbound QoS 2 exchange pid.
+func (ss *session) releaseInboundLocked(pid uint16) {
+	delete(ss.inbound, pid)
+	if !ss.stored {
+		return
+	}
+	if err := ss.s.opts.Store.DeleteInbound(ss.id, pid); err != nil {
+		ss.s.log.Error("delete inbound QoS 2 state", "client", ss.id, "err", err)
+	}
+}
+
 // restoreSessions loads the stored sessions: subscriptions go back into
 // the topic tree, messages into the window (those sent before, resent with
 // DUP on reconnect) or the queue, and expiry timers restart from the
@@ -143,6 +170,14 @@ func (s *Server) restoreSessions() error {
 			}
 			ss.nextSeq = max(ss.nextSeq, q.Seq)
 			msgs++
+		}
+		for _, pid := range rec.Inbound {
+			if ss.inbound == nil {
+				ss.inbound = make(map[uint16]*pendingAck)
+			}
+			// Routed and acknowledged before the restart: a resent copy
+			// only gets its PUBREC again (see conn.ackDuplicate).
+			ss.inbound[pid] = &pendingAck{kind: packet.PUBREC, pid: pid, sent: true}
 		}
 		if ss.expiry != neverExpire {
 			d := time.Duration(ss.expiry) * time.Second

@@ -32,8 +32,15 @@ type Store interface {
 	SetQueued(clientID string, q *StoredQueued) error
 	// DeleteQueued removes the queued message seq of clientID's session.
 	DeleteQueued(clientID string, seq uint64) error
+	// SetInbound records that the QoS 2 publish pid from clientID was
+	// received and routed (its PUBREC sent, its PUBREL awaited), so that
+	// after a restart a resent copy is acknowledged, not routed again.
+	SetInbound(clientID string, pid uint16) error
+	// DeleteInbound removes that record (PUBREL received).
+	DeleteInbound(clientID string, pid uint16) error
 	// LoadSessions calls fn for every stored session, with its queued
-	// messages in Queued, in order of Seq.
+	// messages in Queued, in order of Seq, and its inbound QoS 2 packet
+	// identifiers in Inbound.
 	LoadSessions(fn func(*StoredSession)) error
 }
 
@@ -70,8 +77,9 @@ type StoredSession struct {
 	// (ClientID unset): the Authorizer checks deliveries to the session
 	// against it while it is offline, also after a restart. nil for a
 	// record written before it was stored.
-	Client *ClientInfo
-	Queued []StoredQueued // filled by LoadSessions only
+	Client  *ClientInfo
+	Queued  []StoredQueued // filled by LoadSessions only
+	Inbound []uint16       // filled by LoadSessions only
 }
 
 // StoredSubscription is one subscription of a stored session.
@@ -127,6 +135,12 @@ func (MemoryStore) SetQueued(string, *StoredQueued) error { return nil }
 
 // DeleteQueued implements Store.
 func (MemoryStore) DeleteQueued(string, uint64) error { return nil }
+
+// SetInbound implements Store.
+func (MemoryStore) SetInbound(string, uint16) error { return nil }
+
+// DeleteInbound implements Store.
+func (MemoryStore) DeleteInbound(string, uint16) error { return nil }
 
 // LoadSessions implements Store.
 func (MemoryStore) LoadSessions(func(*StoredSession)) error { return nil }

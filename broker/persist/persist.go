@@ -8,6 +8,7 @@
 //	"bk\x00r" topic                  retained message
 //	"bk\x00s" client id              session: expiry, deadline, subscriptions
 //	"bk\x00q" client id 0x00 seq(8)  queued message of a session (big-endian seq)
+//	"bk\x00i" client id 0x00 pid(2)  inbound QoS 2 publish awaiting PUBREL (value: version)
 //
 // MQTT strings cannot contain U+0000, so 0x00 separates a client id from
 // the sequence number. Values are a small binary format written with
@@ -48,6 +49,7 @@ var (
 	prefixRetained = []byte(Prefix + "r")
 	prefixSession  = []byte(Prefix + "s")
 	prefixQueued   = []byte(Prefix + "q")
+	prefixInbound  = []byte(Prefix + "i")
 )
 
 // Store is a broker.Store and broker.Committer on a kv.DB. Its methods
@@ -187,6 +189,9 @@ func queuedKey(clientID string, seq uint64) []byte {
 func (s *Store) DeleteSession(clientID string) error {
 	err := s.w.add(op{kind: opDeletePrefix, key: cat(prefixQueued, []byte(clientID), []byte{0})})
 	if err == nil {
+		err = s.w.add(op{kind: opDeletePrefix, key: cat(prefixInbound, []byte(clientID), []byte{0})})
+	}
+	if err == nil {
 		err = s.del(cat(prefixSession, []byte(clientID)))
 	}
 	if err != nil {
@@ -207,6 +212,27 @@ func (s *Store) SetQueued(clientID string, q *broker.StoredQueued) error {
 func (s *Store) DeleteQueued(clientID string, seq uint64) error {
 	if err := s.del(queuedKey(clientID, seq)); err != nil {
 		return fmt.Errorf("persist: delete queued message of %q: %w", clientID, err)
+	}
+	return nil
+}
+
+func inboundKey(clientID string, pid uint16) []byte {
+	k := cat(prefixInbound, []byte(clientID), []byte{0})
+	return binary.BigEndian.AppendUint16(k, pid)
+}
+
+// SetInbound implements broker.Store.
+func (s *Store) SetInbound(clientID string, pid uint16) error {
+	if err := s.set(inboundKey(clientID, pid), []byte{version}); err != nil {
+		return fmt.Errorf("persist: store inbound QoS 2 state of %q: %w", clientID, err)
+	}
+	return nil
+}
+
+// DeleteInbound implements broker.Store.
+func (s *Store) DeleteInbound(clientID string, pid uint16) error {
+	if err := s.del(inboundKey(clientID, pid)); err != nil {
+		return fmt.Errorf("persist: delete inbound QoS 2 state of %q: %w", clientID, err)
 	}
 	return nil
 }
@@ -247,6 +273,20 @@ func (s *Store) LoadSessions(fn func(*broker.StoredSession)) error {
 		}
 		q.Seq = binary.BigEndian.Uint64(rest[i+1:])
 		ss.Queued = append(ss.Queued, *q)
+	})
+	if err != nil {
+		return err
+	}
+	err = s.scan(prefixInbound, func(k, v []byte) {
+		rest := k[len(prefixInbound):]
+		i := bytes.IndexByte(rest, 0)
+		if i < 0 || len(rest)-i-1 != 2 || len(v) != 1 || v[0] != version {
+			s.log.Warn("skipping bad inbound QoS 2 record", "key", fmt.Sprintf("%q", k))
+			return
+		}
+		if ss := sessions[string(rest[:i])]; ss != nil {
+			ss.Inbound = append(ss.Inbound, binary.BigEndian.Uint16(rest[i+1:]))
+		}
 	})
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package persist
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"reflect"
 	"testing"
@@ -98,6 +99,10 @@ func TestRoundTrip(t *testing.T) {
 		must(t, st.SetQueued("c1", &q))
 	}
 	must(t, st.DeleteQueued("c1", 3))
+	must(t, st.SetInbound("c1", 9))
+	must(t, st.SetInbound("c1", 10))
+	must(t, st.DeleteInbound("c1", 10))
+	must(t, st.SetInbound("gone", 1))
 	must(t, st.SetQueued("gone", &q2))
 	must(t, st.DeleteSession("gone"))
 	must(t, st.Close())
@@ -124,6 +129,9 @@ func TestRoundTrip(t *testing.T) {
 	if s1.Expiry != 300 || !s1.Deadline.Equal(sess.Deadline) || !reflect.DeepEqual(s1.Subscriptions, sess.Subscriptions) ||
 		!reflect.DeepEqual(s1.Client, sess.Client) {
 		t.Errorf("session: got %+v, want %+v", s1, sess)
+	}
+	if fmt.Sprint(s1.Inbound) != "[9]" {
+		t.Errorf("inbound QoS 2 ids %v, want [9]", s1.Inbound)
 	}
 	if len(s1.Queued) != 2 {
 		t.Fatalf("queued: %+v", s1.Queued)

@@ -455,3 +455,45 @@ func TestSubackMeansStored(t *testing.T) {
 		expectPublish(t, c, fmt.Sprintf("d/%d", i), "x", 1)
 	}
 }
+
+// TestInboundQoS2SurvivesRestart: a QoS 2 publish that the broker routed
+// and answered with PUBREC before a SIGKILL is not routed again when the
+// publisher, resuming its session, sends it again with DUP; its PUBREL
+// then completes normally.
+func TestInboundQoS2SurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	cfg := writeConfig(t, dir, addr)
+	g := startGateway(t, cfg, addr)
+	sub, _ := connect(t, addr, packet.Version5, "sub", true, 300)
+	subscribe(t, sub, "d/#", 2)
+	disconnect(t, sub)
+	pub, _ := connect(t, addr, packet.Version5, "pub", true, 300)
+	pub.Write(&packet.Publish{Topic: "d/1", Payload: []byte("once"), QoS: 2, PacketID: 5})
+	if a, ok := read(t, pub).(*packet.Ack); !ok || a.Kind != packet.PUBREC || a.ReasonCode.IsError() {
+		t.Fatalf("want PUBREC, got %#v", a)
+	}
+	g.stop(t, syscall.SIGKILL)
+	startGateway(t, cfg, addr)
+	pub, ack := connect(t, addr, packet.Version5, "pub", false, 300)
+	if !ack.SessionPresent {
+		t.Fatal("publisher session not present")
+	}
+	// It did not see the PUBREC (as far as the broker knows): it resends.
+	pub.Write(&packet.Publish{Topic: "d/1", Payload: []byte("once"), QoS: 2, PacketID: 5, Dup: true})
+	if a, ok := read(t, pub).(*packet.Ack); !ok || a.Kind != packet.PUBREC || a.PacketID != 5 {
+		t.Fatalf("resent: want PUBREC 5, got %#v", a)
+	}
+	pub.Write(&packet.Ack{Kind: packet.PUBREL, PacketID: 5})
+	if a, ok := read(t, pub).(*packet.Ack); !ok || a.Kind != packet.PUBCOMP || a.ReasonCode != packet.Success {
+		t.Fatalf("want PUBCOMP success, got %#v", a)
+	}
+	sub, _ = connect(t, addr, packet.Version5, "sub", false, 300)
+	p := expectPublish(t, sub, "d/1", "once", 2)
+	sub.Write(&packet.Ack{Kind: packet.PUBREC, PacketID: p.PacketID})
+	if a, ok := read(t, sub).(*packet.Ack); !ok || a.Kind != packet.PUBREL {
+		t.Fatalf("want PUBREL, got %#v", a)
+	}
+	sub.Write(&packet.Ack{Kind: packet.PUBCOMP, PacketID: p.PacketID})
+	expectNothing(t, sub) // one copy, not two
+}
