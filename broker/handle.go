@@ -281,7 +281,7 @@ func (c *conn) ackDone(f *flusher, a *pendingAck, err error) {
 		c.ackSpace = nil
 	}
 	c.ackMu.Unlock()
-	own.flush()
+	c.s.flushLater(&own) // a confirmation from another goroutine (lateflush.go)
 	// Outside ackMu: a follower may be on this connection.
 	for _, w := range wakes {
 		w.a.confirm(w.err)
@@ -411,7 +411,7 @@ func (c *conn) afterCommit(f *flusher, send func(f *flusher)) {
 		// memory and the client is answered.
 		var own flusher
 		send(&own)
-		own.flush()
+		c.s.flushLater(&own)
 	})
 }
 

@@ -34,6 +34,7 @@ type Server struct {
 	auth     atomic.Pointer[authHolder] // see SetAuthorizer
 	backoff  authBackoff
 	commit   Committer // opts.Store, when it commits in batches; else nil
+	late     lateFlush // acks confirmed from other goroutines (lateflush.go)
 
 	mu        sync.Mutex
 	sessions  map[string]*session // by client id
