@@ -222,7 +222,7 @@ func TestPubSubSideBySide(t *testing.T) {
 // did.
 func psExchange(t *testing.T, srv *broker.Server, base []string, publisher string, tc psCase) map[string]psRun {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	publish := func(args []string) {
 		t.Helper()
@@ -247,7 +247,9 @@ func psExchange(t *testing.T, srv *broker.Server, base []string, publisher strin
 		}
 	}
 	if len(tc.pubs) > 0 {
-		brokertest.Eventually(t, 10*time.Second, func() bool { return srv.Stats().Subscriptions >= subs0+2*filters }, "both subscribers subscribed")
+		// 30 s: with a password file each login hashes (PBKDF2), slow in
+		// the 32-bit pass of make test with other packages running.
+		brokertest.Eventually(t, 30*time.Second, func() bool { return srv.Stats().Subscriptions >= subs0+2*filters }, "both subscribers subscribed")
 	}
 	for _, p := range tc.pubs {
 		publish(p)
