@@ -161,14 +161,16 @@ func benchMemory(b *testing.B, total, size, batch int) {
 	w0 := procIO(b)["write_bytes"]
 	start := time.Now()
 	var wg sync.WaitGroup
+	// Incompressible payloads (the blocks are S2-compressed): a pool of
+	// distinct records larger than a block, cycled.
+	pool := makeRecords(0, 1024, size)
 	for a := range appenders {
 		wg.Go(func() {
 			recs := make([]Record, batch)
-			data := make([]byte, size)
 			for i := a * batch; i < total; i += appenders * batch {
 				n := min(batch, total-i)
 				for k := range recs[:n] {
-					recs[k] = Record{Data: data}
+					recs[k] = Record{Data: pool[(i+k)%len(pool)].Data}
 				}
 				if err := f.q.Append(context.Background(), recs[:n]); err != nil {
 					b.Error(err)
