@@ -3,6 +3,7 @@ package broker
 import (
 	"cmp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -124,10 +125,13 @@ func newOutMsg(m *Message, sub subscription) outMsg {
 }
 
 // setRetained stores or, for an empty payload, deletes the retained
-// message of m's topic [MQTT-3.3.1-5], [MQTT-3.3.1-10].
+// message of m's topic [MQTT-3.3.1-5], [MQTT-3.3.1-10]. $SYS/ topics stay
+// in memory: they are published again after a restart, and writing them
+// every sys_interval would only wear the SD card.
 func (s *Server) setRetained(m *Message) {
+	keep := !strings.HasPrefix(m.Topic, "$SYS/")
 	if len(m.Payload) == 0 {
-		if s.retained.Delete(m.Topic) {
+		if s.retained.Delete(m.Topic) && keep {
 			if err := s.opts.Store.DeleteRetained(m.Topic); err != nil {
 				s.log.Error("delete retained message", "topic", m.Topic, "err", err)
 			}
@@ -135,6 +139,9 @@ func (s *Server) setRetained(m *Message) {
 		return
 	}
 	s.retained.Set(m.Topic, m)
+	if !keep {
+		return
+	}
 	if err := s.opts.Store.SetRetained(m); err != nil {
 		s.log.Error("store retained message", "topic", m.Topic, "err", err)
 	}

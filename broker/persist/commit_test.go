@@ -205,3 +205,41 @@ func TestAckWaitsForCommit(t *testing.T) {
 		}
 	}
 }
+
+// TestSysNotStored: the broker's own $SYS retained messages stay in
+// memory (they are published again at start); a client's retained
+// message is stored.
+func TestSysNotStored(t *testing.T) {
+	db := openDB(t, t.TempDir())
+	defer db.Close(context.Background())
+	st := openStore(t, db, nil)
+	defer st.Close()
+	srv, _ := brokertest.StartServer(t, broker.Options{Store: st, SysInterval: 20 * time.Millisecond, Logger: brokertest.TestLogger(t)})
+	c, err := srv.NewClient("c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Publish(context.Background(), "kept/x", []byte("v"), 1, true); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 1)
+	if err := c.Subscribe("$SYS/broker/uptime", 0, func(m *broker.Message) {
+		select {
+		case got <- m.Topic:
+		default:
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no $SYS/broker/uptime")
+	}
+	var topics []string
+	must(t, st.LoadRetained(func(m *broker.Message) { topics = append(topics, m.Topic) }))
+	if fmt.Sprint(topics) != "[kept/x]" {
+		t.Errorf("stored retained topics %v, want [kept/x]", topics)
+	}
+}
