@@ -10,15 +10,13 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
 	mqtt "github.com/eclipse/paho.mqtt.golang"
-	"golang.org/x/term"
 
 	"github.com/edgemq/edgemq/broker/brokertest"
+	"github.com/edgemq/edgemq/devices/devicestest"
 	"github.com/edgemq/edgemq/devices/modbus"
 	"github.com/edgemq/edgemq/devices/modbus/modbustest"
 )
@@ -36,25 +34,8 @@ type modbusBus struct {
 // link at its terminal side. The bus is unplugged when the test ends.
 func plugModbus(t *testing.T, link string, ids ...byte) *modbusBus {
 	t.Helper()
-	ptmx, tty, err := pty.Open()
-	if err != nil {
-		t.Skipf("no pseudo-terminals: %v", err)
-	}
-	// Not tty.Fd(): keep the file on Go's poller.
-	rc, err := tty.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rawErr error
-	if err := rc.Control(func(fd uintptr) { _, rawErr = term.MakeRaw(int(fd)) }); err != nil || rawErr != nil {
-		t.Fatalf("raw mode: %v, %v", err, rawErr)
-	}
-	master := pollableMaster(t, ptmx)
-	os.Remove(link)
-	if err := os.Symlink(tty.Name(), link); err != nil {
-		t.Fatal(err)
-	}
-	b := &modbusBus{sim: modbustest.NewSlave(master, ids...), link: link}
+	p := devicestest.OpenPTY(t, link)
+	b := &modbusBus{sim: modbustest.NewSlave(p.Master, ids...), link: link}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -63,36 +44,13 @@ func plugModbus(t *testing.T, link string, ids ...byte) *modbusBus {
 	var once sync.Once
 	b.stop = func() {
 		once.Do(func() {
-			os.Remove(link)
 			cancel()
-			tty.Close()
-			master.Close()
+			p.Unplug()
 			wg.Wait()
 		})
 	}
 	t.Cleanup(b.stop)
 	return b
-}
-
-// pollableMaster returns pty.Open's master side (in blocking mode) as a
-// non-blocking file on Go's poller, so that Close ends a pending Read
-// (see devices/modbus/pty_test.go).
-func pollableMaster(t *testing.T, f *os.File) *os.File {
-	t.Helper()
-	rc, err := f.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	nfd := -1
-	var derr error
-	if err := rc.Control(func(fd uintptr) { nfd, derr = syscall.Dup(int(fd)) }); err != nil || derr != nil {
-		t.Fatalf("dup: %v %v", err, derr)
-	}
-	f.Close()
-	if err := syscall.SetNonblock(nfd, true); err != nil {
-		t.Fatal(err)
-	}
-	return os.NewFile(uintptr(nfd), "ptmx")
 }
 
 func encodeRegs(t *testing.T, v float64, typ modbus.DataType, o modbus.Order) []uint16 {

@@ -14,54 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
 	mqtt "github.com/eclipse/paho.mqtt.golang"
-	"golang.org/x/term"
 
 	"github.com/edgemq/edgemq/broker/brokertest"
+	"github.com/edgemq/edgemq/devices/devicestest"
 )
-
-// devicePTY is a pseudo-terminal standing in for a USB serial device:
-// the test writes into master what the sensor would send; the gateway
-// opens the slave through link, like a /dev/serial/by-id/ name.
-type devicePTY struct {
-	master, slave *os.File
-	link          string
-}
-
-// plugDevice opens a pty pair and points link at its slave.
-func plugDevice(t *testing.T, link string) *devicePTY {
-	t.Helper()
-	m, s, err := pty.Open()
-	if err != nil {
-		t.Skipf("no pseudo-terminals: %v", err)
-	}
-	if _, err := term.MakeRaw(int(s.Fd())); err != nil {
-		t.Fatal(err)
-	}
-	os.Remove(link)
-	if err := os.Symlink(s.Name(), link); err != nil {
-		t.Fatal(err)
-	}
-	d := &devicePTY{master: m, slave: s, link: link}
-	t.Cleanup(d.unplug)
-	return d
-}
-
-// unplug closes the pty and removes the link, as unplugging a USB serial
-// adapter does to its by-id name.
-func (d *devicePTY) unplug() {
-	os.Remove(d.link)
-	d.master.Close()
-	d.slave.Close()
-}
-
-func (d *devicePTY) write(t *testing.T, s string) {
-	t.Helper()
-	if _, err := d.master.WriteString(s); err != nil {
-		t.Fatalf("write to %s: %v", d.link, err)
-	}
-}
 
 // collector keeps every message a paho subscriber received, by topic.
 type collector struct {
@@ -148,9 +105,9 @@ func TestDevicesSerialEndToEnd(t *testing.T) {
 	if err := os.Mkdir(byID, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	ptys := map[string]*devicePTY{}
+	ptys := map[string]*devicestest.PTY{}
 	for _, id := range []string{"raw1", "kv1", "csv1", "json1", "re1", "gps", "kvjson"} {
-		ptys[id] = plugDevice(t, filepath.Join(byID, "usb-Test_"+id+"-if00"))
+		ptys[id] = devicestest.OpenPTY(t, filepath.Join(byID, "usb-Test_"+id+"-if00"))
 	}
 	addr := freeAddr(t)
 	cfg := filepath.Join(dir, "edgemq.yaml")
@@ -173,8 +130,8 @@ devices:
   - {id: re1, type: serial, port: %q, format: regex, pattern: '^W=(?P<weight>-?[0-9.]+)kg$', decimals: 2, topic: site/scale}
   - {id: gps, type: serial, port: %q, format: nmea, line_ending: crlf}
   - {id: kvjson, type: serial, port: %q, format: kv, payload: json}
-`, addr, filepath.Join(dir, "data"), ptys["raw1"].link, ptys["kv1"].link, ptys["csv1"].link,
-		ptys["json1"].link, ptys["re1"].link, ptys["gps"].link, ptys["kvjson"].link)
+`, addr, filepath.Join(dir, "data"), ptys["raw1"].Link, ptys["kv1"].Link, ptys["csv1"].Link,
+		ptys["json1"].Link, ptys["re1"].Link, ptys["gps"].Link, ptys["kvjson"].Link)
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -190,19 +147,19 @@ devices:
 
 	// Lines split across writes, garbage, too-long lines and bad
 	// checksums in between the good ones.
-	ptys["raw1"].write(t, "hello ")
+	ptys["raw1"].Write(t, "hello ")
 	time.Sleep(50 * time.Millisecond)
-	ptys["raw1"].write(t, "world\n\x00\x01\x02\xff\nsecond line\n")
-	ptys["kv1"].write(t, "temp=2")
+	ptys["raw1"].Write(t, "world\n\x00\x01\x02\xff\nsecond line\n")
+	ptys["kv1"].Write(t, "temp=2")
 	time.Sleep(50 * time.Millisecond)
-	ptys["kv1"].write(t, "1.50,hum=40\nnot kv at all\n"+strings.Repeat("z", 5000)+"\ntemp=22,hum=41\n")
-	ptys["csv1"].write(t, "230.1,x,1.25\r\n1,2\r\n229.9,x,1.30\r\n")
-	ptys["json1"].write(t, `{"temp":21.5,"env":{"hum":40},"ok":true}`+"\n{broken\n")
-	ptys["re1"].write(t, "W=12.5kg\nW=oops\nW=-0.126kg\n")
-	ptys["gps"].write(t, "$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*47\r\n"+
+	ptys["kv1"].Write(t, "1.50,hum=40\nnot kv at all\n"+strings.Repeat("z", 5000)+"\ntemp=22,hum=41\n")
+	ptys["csv1"].Write(t, "230.1,x,1.25\r\n1,2\r\n229.9,x,1.30\r\n")
+	ptys["json1"].Write(t, `{"temp":21.5,"env":{"hum":40},"ok":true}`+"\n{broken\n")
+	ptys["re1"].Write(t, "W=12.5kg\nW=oops\nW=-0.126kg\n")
+	ptys["gps"].Write(t, "$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*47\r\n"+
 		"$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*48\r\n"+ // bad checksum
 		"$GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W*6A\r\n")
-	ptys["kvjson"].write(t, "t=1.0,h=2\n")
+	ptys["kvjson"].Write(t, "t=1.0,h=2\n")
 
 	want := map[string][]string{
 		"edgemq/gw/raw1/raw":       {"hello world", "second line"},
@@ -264,7 +221,7 @@ devices:
 	}
 	defer pub.Disconnect(100)
 	pub.Publish("edgemq/gw/kv1/relay/set", 1, false, "on").WaitTimeout(5 * time.Second)
-	line := readLine(t, ptys["kv1"].master)
+	line := readLine(t, ptys["kv1"].Master)
 	if line != "relay=on\n" {
 		t.Errorf("port got %q, want %q", line, "relay=on\n")
 	}
@@ -288,7 +245,7 @@ func readLine(t *testing.T, f *os.File) string {
 func TestDevicesSerialUnplug(t *testing.T) {
 	dir := t.TempDir()
 	link := filepath.Join(dir, "usb-Arduino_Uno_1234-if00")
-	d := plugDevice(t, link)
+	d := devicestest.OpenPTY(t, link)
 	addr := freeAddr(t)
 	cfg := filepath.Join(dir, "edgemq.yaml")
 	yaml := fmt.Sprintf(`gateway: {id: gw}
@@ -305,23 +262,23 @@ devices:
 	}
 	startGateway(t, cfg, addr)
 	c := subscribeAll(t, addr, "edgemq/gw/#", "$SYS/broker/devices/#")
-	d.write(t, "temp=1\n")
+	d.Write(t, "temp=1\n")
 	brokertest.Eventually(t, 5*time.Second, func() bool { return c.last("edgemq/gw/ard1/status") == "online" }, "online")
 
-	d.unplug()
+	d.Unplug()
 	brokertest.Eventually(t, 5*time.Second, func() bool { return c.last("edgemq/gw/ard1/status") == "offline" }, "offline within 5 s of the unplug")
 	brokertest.Eventually(t, 5*time.Second, func() bool { return c.counter("ard1", "failures") >= 1 }, "failure counted\n"+c.dump())
 
-	d = plugDevice(t, link) // replugged: the same by-id name, a new device node
+	d = devicestest.OpenPTY(t, link) // replugged: the same by-id name, a new device node
 	replugged := time.Now()
 	brokertest.Eventually(t, 10*time.Second, func() bool {
-		d.write(t, "temp=2\n") // the sensor keeps sending
+		d.Write(t, "temp=2\n") // the sensor keeps sending
 		time.Sleep(100 * time.Millisecond)
 		return c.last("edgemq/gw/ard1/status") == "online"
 	}, "online within 10 s of the replug\n"+c.dump())
 	t.Logf("back online %v after the replug", time.Since(replugged).Round(time.Millisecond))
 	brokertest.Eventually(t, 5*time.Second, func() bool { return c.last("edgemq/gw/ard1/temp") == "2" }, "readings flow again")
-	d.write(t, "temp=3\n")
+	d.Write(t, "temp=3\n")
 	brokertest.Eventually(t, 5*time.Second, func() bool { return c.last("edgemq/gw/ard1/temp") == "3" }, "readings flow again")
 	brokertest.Eventually(t, 5*time.Second, func() bool { return c.counter("ard1", "reconnects") >= 1 }, "reconnect counted")
 }
@@ -367,21 +324,21 @@ func runBinary(t *testing.T, args ...string) (string, error) {
 
 func TestDevicesReload(t *testing.T) {
 	dir := t.TempDir()
-	a := plugDevice(t, filepath.Join(dir, "a"))
-	b := plugDevice(t, filepath.Join(dir, "b"))
+	a := devicestest.OpenPTY(t, filepath.Join(dir, "a"))
+	b := devicestest.OpenPTY(t, filepath.Join(dir, "b"))
 	addr := freeAddr(t)
 	cfg := filepath.Join(dir, "edgemq.yaml")
 	base := fmt.Sprintf("gateway: {id: gw}\nbroker:\n  listeners:\n    - {type: tcp, address: %q}\nstorage: {dir: %q}\ndevices:\n  - {id: a, type: serial, port: %q, format: kv}\n",
-		addr, filepath.Join(dir, "data"), a.link)
+		addr, filepath.Join(dir, "data"), a.Link)
 	if err := os.WriteFile(cfg, []byte(base), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	g := startGateway(t, cfg, addr)
 	c := subscribeAll(t, addr, "edgemq/gw/#")
-	a.write(t, "v=1\n")
+	a.Write(t, "v=1\n")
 	brokertest.Eventually(t, 5*time.Second, func() bool { return c.last("edgemq/gw/a/v") == "1" }, "a publishes")
 
-	next := base + fmt.Sprintf("  - {id: b, type: serial, port: %q, format: kv}\n", b.link)
+	next := base + fmt.Sprintf("  - {id: b, type: serial, port: %q, format: kv}\n", b.Link)
 	if err := os.WriteFile(cfg, []byte(next), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -392,8 +349,8 @@ func TestDevicesReload(t *testing.T) {
 		return strings.Contains(g.log.String(), "applied=\"broker.auth, log.level, memory_limit, devices\"")
 	}, "reload applied devices")
 	brokertest.Eventually(t, 5*time.Second, func() bool {
-		a.write(t, "v=2\n")
-		b.write(t, "w=3\n")
+		a.Write(t, "v=2\n")
+		b.Write(t, "w=3\n")
 		time.Sleep(100 * time.Millisecond)
 		return c.last("edgemq/gw/a/v") == "2" && c.last("edgemq/gw/b/w") == "3"
 	}, "both devices publish after the reload\n"+c.dump())

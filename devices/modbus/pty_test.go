@@ -7,13 +7,10 @@ import (
 	"errors"
 	"os"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
-	"golang.org/x/term"
-
+	"github.com/edgemq/edgemq/devices/devicestest"
 	"github.com/edgemq/edgemq/devices/modbus"
 	"github.com/edgemq/edgemq/devices/modbus/modbustest"
 )
@@ -22,51 +19,10 @@ import (
 // pseudo-terminal and the terminal side, as a serial adapter opens it.
 func ptyBus(t *testing.T, ids ...byte) (*os.File, *modbustest.Slave) {
 	t.Helper()
-	ptmx, tty, err := pty.Open()
-	if err != nil {
-		if os.Getenv("EDGEMQ_REQUIRE_EXTERNAL") == "1" {
-			t.Fatalf("pseudo-terminals are required (EDGEMQ_REQUIRE_EXTERNAL=1): %v", err)
-		}
-		t.Skipf("no pseudo-terminals: %v", err)
-	}
-	// Not tty.Fd(): it would switch the file to blocking mode and so
-	// disable read deadlines.
-	rc, err := tty.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rawErr error
-	if err := rc.Control(func(fd uintptr) { _, rawErr = term.MakeRaw(int(fd)) }); err != nil || rawErr != nil {
-		t.Fatalf("raw mode: %v, %v", err, rawErr)
-	}
-	ptmx = pollable(t, ptmx)
-	sim := modbustest.NewSlave(ptmx, ids...)
-	serve(t, sim, func() error {
-		_ = tty.Close()
-		return ptmx.Close()
-	})
-	return tty, sim
-}
-
-// pollable returns f (pty.Open's master side, in blocking mode) as a
-// non-blocking file on Go's poller, so that Close ends a pending Read
-// even if the terminal side's close did not.
-func pollable(t *testing.T, f *os.File) *os.File {
-	t.Helper()
-	rc, err := f.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	nfd := -1
-	var derr error
-	if err := rc.Control(func(fd uintptr) { nfd, derr = syscall.Dup(int(fd)) }); err != nil || derr != nil {
-		t.Fatalf("dup: %v %v", err, derr)
-	}
-	f.Close()
-	if err := syscall.SetNonblock(nfd, true); err != nil {
-		t.Fatal(err)
-	}
-	return os.NewFile(uintptr(nfd), "ptmx")
+	p := devicestest.OpenPTY(t, "")
+	sim := modbustest.NewSlave(p.Master, ids...)
+	serve(t, sim, func() error { p.Unplug(); return nil })
+	return p.Tty, sim
 }
 
 func TestPseudoTerminal(t *testing.T) {

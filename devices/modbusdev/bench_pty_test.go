@@ -8,8 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
-
+	"github.com/edgemq/edgemq/devices/devicestest"
 	"github.com/edgemq/edgemq/devices/modbus"
 	"github.com/edgemq/edgemq/devices/modbus/modbustest"
 )
@@ -20,18 +19,14 @@ import (
 // bus at 9600 baud one such request and its 45-byte response take about
 // 60 ms of line time, which bounds a bus to some 16 requests per second.
 func BenchmarkPollPTY(b *testing.B) {
-	ptmx, tty, err := pty.Open()
-	if err != nil {
-		b.Skipf("no pseudo-terminals: %v", err)
-	}
-	sim := modbustest.NewSlave(ptmx, 1, 2, 3, 4)
+	p := devicestest.OpenPTY(b, "")
+	sim := modbustest.NewSlave(p.Master, 1, 2, 3, 4)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
-	// pty.Open's master is in blocking mode: Serve returns when ctx is
-	// done and every terminal-side file is closed (the read fails).
+	// Serve returns when ctx is done and the pty is closed.
 	go func() { defer wg.Done(); _ = sim.Serve(ctx) }()
-	cfg := Config{Port: tty.Name(), Timeout: time.Second}
+	cfg := Config{Port: p.Tty.Name(), Timeout: time.Second}
 	for id := 1; id <= 4; id++ {
 		s := Slave{ID: id, Name: "m" + string(rune('0'+id))}
 		for i := range 10 {
@@ -53,9 +48,8 @@ func BenchmarkPollPTY(b *testing.B) {
 	defer func() {
 		cancel()
 		port.Close()
-		tty.Close()
+		p.Unplug()
 		wg.Wait()
-		ptmx.Close()
 	}()
 	c := modbus.NewClient(port, modbus.Options{Timeout: time.Second})
 	out := &countPublisher{}

@@ -11,55 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
-	"golang.org/x/term"
-
 	"github.com/edgemq/edgemq/broker/brokertest"
 	"github.com/edgemq/edgemq/devices"
 	"github.com/edgemq/edgemq/devices/devicestest"
 )
-
-// ptyPair is a pseudo-terminal standing in for a serial device: the test
-// writes what the device would send into master; the adapter opens the
-// slave through a symlink, as it would a /dev/serial/by-id/ name.
-type ptyPair struct {
-	master, slave *os.File
-	link          string
-}
-
-func newPTY(t testing.TB, link string) *ptyPair {
-	t.Helper()
-	m, s, err := pty.Open()
-	if err != nil {
-		t.Skipf("no pseudo-terminals: %v", err)
-	}
-	// Raw from the start: no echo, no line editing before the adapter
-	// sets the line up.
-	if _, err := term.MakeRaw(int(s.Fd())); err != nil {
-		t.Fatal(err)
-	}
-	os.Remove(link)
-	if err := os.Symlink(s.Name(), link); err != nil {
-		t.Fatal(err)
-	}
-	p := &ptyPair{master: m, slave: s, link: link}
-	t.Cleanup(p.unplug)
-	return p
-}
-
-// unplug closes both ends and removes the link.
-func (p *ptyPair) unplug() {
-	os.Remove(p.link)
-	p.master.Close()
-	p.slave.Close()
-}
-
-func (p *ptyPair) write(t testing.TB, s string) {
-	t.Helper()
-	if _, err := p.master.WriteString(s); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // runAdapter runs a on out until the test ends; the returned channel
 // gets Run's result.
@@ -93,17 +48,17 @@ func fieldsOf(rs []devices.Reading) string {
 
 func TestAdapterPTY(t *testing.T) {
 	dir := t.TempDir()
-	p := newPTY(t, filepath.Join(dir, "usb-Test_Sensor-if00"))
-	a, err := New(Config{Port: p.link, Baud: 115200, Format: "kv", ReadTimeout: 100 * time.Millisecond,
+	p := devicestest.OpenPTY(t, filepath.Join(dir, "usb-Test_Sensor-if00"))
+	a, err := New(Config{Port: p.Link, Baud: 115200, Format: "kv", ReadTimeout: 100 * time.Millisecond,
 		Commands: []Command{{Field: "relay", Template: "relay={value}"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := &devicestest.Publisher{Cmds: make(chan devices.Command, 1)}
 	done := runAdapter(t, a, out)
-	p.write(t, "temp=21")
-	p.write(t, ".5,hum=40\n\x01\x02garbage\n")
-	p.write(t, strings.Repeat("x", DefaultMaxLine+10)+"\ntemp=22\n")
+	p.Write(t, "temp=21")
+	p.Write(t, ".5,hum=40\n\x01\x02garbage\n")
+	p.Write(t, strings.Repeat("x", DefaultMaxLine+10)+"\ntemp=22\n")
 	brokertest.Eventually(t, 5*time.Second, func() bool { return len(out.Readings()) == 2 }, "two readings")
 	if got, want := fieldsOf(out.Readings()), "temp=21.5 hum=40 temp=22"; got != want {
 		t.Errorf("readings %q, want %q", got, want)
@@ -120,8 +75,8 @@ func TestAdapterPTY(t *testing.T) {
 	buf := make([]byte, 64)
 	deadline := time.Now().Add(5 * time.Second)
 	for !strings.Contains(string(got), "\n") && time.Now().Before(deadline) {
-		p.master.SetReadDeadline(time.Now().Add(time.Second))
-		n, _ := p.master.Read(buf)
+		p.Master.SetReadDeadline(time.Now().Add(time.Second))
+		n, _ := p.Master.Read(buf)
 		got = append(got, buf[:n]...)
 	}
 	if string(got) != "relay=on\n" {
@@ -130,7 +85,7 @@ func TestAdapterPTY(t *testing.T) {
 	brokertest.Eventually(t, 5*time.Second, func() bool { return len(out.Readings()) == 3 }, "command confirmed")
 
 	// Unplugged: the by-id link disappears and the pty hangs up.
-	p.unplug()
+	p.Unplug()
 	select {
 	case err := <-done:
 		if err == nil || errors.Is(err, context.Canceled) {
@@ -145,14 +100,14 @@ func TestAdapterPTY(t *testing.T) {
 func TestAdapterRepointedLink(t *testing.T) {
 	dir := t.TempDir()
 	link := filepath.Join(dir, "dev")
-	newPTY(t, link)
+	devicestest.OpenPTY(t, link)
 	a, err := New(Config{Port: link, ReadTimeout: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := runAdapter(t, a, &devicestest.Publisher{})
 	time.Sleep(300 * time.Millisecond) // opened
-	newPTY(t, link)                    // the link now names another device
+	devicestest.OpenPTY(t, link)       // the link now names another device
 	select {
 	case err := <-done:
 		if !errors.Is(err, ErrGone) {
