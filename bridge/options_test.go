@@ -159,8 +159,8 @@ func TestPace(t *testing.T) {
 func TestALPN(t *testing.T) {
 	m := startMosquitto(t)
 	certs := t.TempDir()
-	ca, caKey := writeCert(t, certs, "ca", nil, nil, false)
-	writeCert(t, certs, "server", ca, caKey, true)
+	ca, caKey := brokertest.WriteCert(t, certs, "ca", nil, nil, false)
+	brokertest.WriteCert(t, certs, "server", ca, caKey, true, net.IPv4(127, 0, 0, 1))
 	sc, err := tls.LoadX509KeyPair(filepath.Join(certs, "server.pem"), filepath.Join(certs, "server.key"))
 	if err != nil {
 		t.Fatal(err)

@@ -3,15 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -329,52 +323,6 @@ func TestPubSubAuth(t *testing.T) {
 	}
 }
 
-// psCert writes a key and a certificate signed by parent (self-signed CA
-// when parent is nil) as dir/name.pem and dir/name.key; a server
-// certificate is for ip, or for a DNS name only when ip is nil.
-func psCert(t *testing.T, dir, name string, parent *x509.Certificate, parentKey *ecdsa.PrivateKey, server bool, ip net.IP) (*x509.Certificate, *ecdsa.PrivateKey) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature,
-	}
-	switch {
-	case parent == nil:
-		tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
-		tmpl.KeyUsage |= x509.KeyUsageCertSign
-		parent, parentKey = tmpl, key
-	case server:
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		if ip != nil {
-			tmpl.IPAddresses = []net.IP{ip}
-		} else {
-			tmpl.DNSNames = []string{"elsewhere.invalid"}
-		}
-	default:
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dir, name+".pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(filepath.Join(dir, name+".key"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert, key
-}
-
 // TestPubSubTLS: --cafile, --cert/--key against a listener that requires a
 // client certificate, and --insecure for a certificate of another name,
 // each side by side with the Mosquitto clients.
@@ -382,10 +330,10 @@ func TestPubSubTLS(t *testing.T) {
 	brokertest.RequireTool(t, "mosquitto_pub")
 	brokertest.RequireTool(t, "mosquitto_sub")
 	dir := t.TempDir()
-	ca, caKey := psCert(t, dir, "ca", nil, nil, false, nil)
-	psCert(t, dir, "server", ca, caKey, true, net.IPv4(127, 0, 0, 1))
-	psCert(t, dir, "other", ca, caKey, true, nil)
-	psCert(t, dir, "client", ca, caKey, false, nil)
+	ca, caKey := brokertest.WriteCert(t, dir, "ca", nil, nil, false)
+	brokertest.WriteCert(t, dir, "server", ca, caKey, true, net.IPv4(127, 0, 0, 1))
+	brokertest.WriteCert(t, dir, "other", ca, caKey, true)
+	brokertest.WriteCert(t, dir, "client", ca, caKey, false)
 	pool := x509.NewCertPool()
 	pool.AddCert(ca)
 	listen := func(name string, require bool) (*broker.Server, []string) {
