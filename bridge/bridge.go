@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,12 @@ type Rule struct {
 	// Retain, for out rules, overrides the retain flag of the forwarded
 	// messages; nil keeps the local publisher's.
 	Retain *bool
+	// TopicProperty, for out rules, makes Remote one fixed topic (it need
+	// not end in "#" when Local does) and appends the local topic to it
+	// as a URL-encoded property bag "<TopicProperty>=<topic>", the way
+	// Azure IoT Hub reads application properties from the last level of
+	// devices/<id>/messages/events/.
+	TopicProperty string
 }
 
 // SequenceKey is the MQTT 5 user property that carries a forwarded
@@ -61,8 +68,23 @@ type Config struct {
 	Protocol byte
 	// ClientID on the uplink (default: "edgemq-" + GatewayID + "-" + Name).
 	ClientID string
+	// Username and Password of the CONNECT; Credentials, if set, replaces
+	// them.
 	Username string
 	Password string
+	// Credentials, if set, is asked for the user name and password before
+	// every connect. A non-zero expires plans a reconnect with fresh
+	// credentials at 80% of the time left until then (see RenewAt): an
+	// orderly one, not counted as a failure, the unacknowledged records
+	// sent again as on any reconnect. An error fails the connect attempt
+	// (back-off as usual).
+	Credentials func(now time.Time) (user, pass string, expires time.Time, err error)
+	// Limits are the uplink's per-message limits; a record beyond one is
+	// dropped when it comes to be sent (Stats.Oversize, Stats.TopicLimit).
+	Limits Limits
+	// NoStatus leaves out the will and birth on edgemq/<gateway-id>/status,
+	// for uplinks that accept only their own topics (Azure IoT Hub).
+	NoStatus bool
 	// KeepAlive on the uplink (default 30 s; at least 1 s).
 	KeepAlive time.Duration
 	// CleanStart starts a new uplink session on every connect; by default
@@ -176,8 +198,15 @@ func (c *Config) setDefaults() error {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.Limits.MaxPayload < 0 || c.Limits.MaxTopicBytes < 0 || c.Limits.MaxTopicLevels < 0 {
+		return fmt.Errorf("%w: bridge %q: negative limit %+v", ErrInvalid, c.Name, c.Limits)
+	}
 	for _, r := range c.Out {
-		if err := checkRule(r.Local, r.Remote, r.QoS); err != nil {
+		check := checkRule
+		if r.TopicProperty != "" {
+			check = checkFixedRule
+		}
+		if err := check(r.Local, r.Remote, r.QoS); err != nil {
 			return fmt.Errorf("%w: bridge %q: out %q -> %q: %w", ErrInvalid, c.Name, r.Local, r.Remote, err)
 		}
 	}
@@ -215,6 +244,32 @@ func checkRule(filter, target string, qos byte) error {
 		return errors.New("shared subscriptions are not supported")
 	}
 	return nil
+}
+
+// checkFixedRule validates an out rule with a TopicProperty: any filter
+// to one topic without wildcards.
+func checkFixedRule(filter, target string, qos byte) error {
+	if strings.ContainsAny(target, "+#") {
+		return errors.New("a rule with a topic property needs a remote topic without wildcards")
+	}
+	return checkRule(filter, filter, qos)
+}
+
+// mapOut maps the local topic of a message to its remote topic under the
+// out rule r; ok is false when it does not match.
+func mapOut(r Rule, topic string) (string, bool) {
+	if r.TopicProperty == "" {
+		return mapTopic(r.Local, r.Remote, topic)
+	}
+	if _, ok := mapTopic(r.Local, r.Local, topic); !ok {
+		return "", false
+	}
+	return r.Remote + propertyEscape(r.TopicProperty) + "=" + propertyEscape(topic), true
+}
+
+// propertyEscape URL-encodes s for a property bag (space as %20, not +).
+func propertyEscape(s string) string {
+	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
 }
 
 // mapTopic maps topic, which matches filter, to the target side; ok is
@@ -282,10 +337,18 @@ type Stats struct {
 	Received  uint64         // messages from "in" rules published locally
 	Rejected  uint64         // local publishes refused because the queue was full
 	Connects  uint64         // successful CONNACKs, the first included
+	Renewals  uint64         // planned reconnects for fresh credentials
+	// Oversize and TopicLimit count the records dropped, not sent,
+	// because their payload or topic broke Config.Limits.
+	Oversize   uint64
+	TopicLimit uint64
 }
 
-// Dropped is every record lost: queue drops plus uplink refusals.
-func (s Stats) Dropped() uint64 { return s.Queue.Dropped.Total() + s.Refused }
+// Dropped is every record lost: queue drops, uplink refusals and records
+// beyond the uplink's limits.
+func (s Stats) Dropped() uint64 {
+	return s.Queue.Dropped.Total() + s.Refused + s.Oversize + s.TopicLimit
+}
 
 // Bridge is one running bridge.
 type Bridge struct {
@@ -313,6 +376,8 @@ type Bridge struct {
 	sentAny    bool
 	closeErr   error
 	closed     bool
+
+	limitLog logLimiter // records dropped for Limits
 }
 
 type pendingRec struct {
@@ -371,7 +436,7 @@ func (b *Bridge) onLocal(r Rule, m *broker.Message, done func(error)) {
 		done(nil) // came in from the uplink: never send it back
 		return
 	}
-	remote, ok := mapTopic(r.Local, r.Remote, m.Topic)
+	remote, ok := mapOut(r, m.Topic)
 	if !ok {
 		done(nil)
 		return

@@ -29,6 +29,23 @@
 // AckTimeout ends the connection; the bridge reconnects with exponential
 // back-off and jitter between ReconnectMin and ReconnectMax.
 //
+// Credentials, if set, is asked for the user name and password at every
+// connect; credentials that expire (an Azure IoT Hub SAS token, see
+// SASToken and SASCredentials) are renewed by an orderly reconnect at 80%
+// of their lifetime (RenewAt), counted in Stats.Renewals and not as a
+// failure; what was in flight is sent again, as on any reconnect.
+// NoStatus leaves out the will and birth, for uplinks that accept only
+// their own topics.
+//
+// # Limits
+//
+// Limits (payload bytes, topic bytes, topic levels; AWS IoT Core's are
+// 128 KiB, 256 and 8) are checked when a record's turn to be sent comes:
+// a record beyond one is dropped, counted by reason (Stats.Oversize,
+// Stats.TopicLimit; $SYS .../dropped/oversize, .../dropped/topic_limit),
+// logged at most once per LimitLogInterval and acknowledged in the queue,
+// so that it never blocks the records behind it.
+//
 // # In
 //
 // "in" rules subscribe on the uplink and republish the messages locally
@@ -39,5 +56,8 @@
 // Topic mapping replaces a prefix: a filter ending in "#" maps every topic
 // under it ("sensors/#" -> "site-7/sensors/#" sends sensors/a/t as
 // site-7/sensors/a/t); a filter without wildcards maps one topic. "+" is
-// not supported in rules yet.
+// not supported in rules yet. An out rule with a TopicProperty sends
+// every matching message to one fixed Remote topic, with the local topic
+// appended as a URL-encoded property bag ("topic=sensors%2Fa%2Ft"), the
+// way Azure IoT Hub's devices/<id>/messages/events/ carries properties.
 package bridge

@@ -108,6 +108,7 @@ func (b *Bridge) applyPending() bool {
 	c := &b.cfg
 	c.Address, c.TLS, c.Protocol, c.ClientID = n.Address, n.TLS, n.Protocol, n.ClientID
 	c.Username, c.Password, c.KeepAlive = n.Username, n.Password, n.KeepAlive
+	c.Credentials, c.Limits, c.NoStatus = n.Credentials, n.Limits, n.NoStatus
 	c.CleanStart, c.SessionExpiry = n.CleanStart, n.SessionExpiry
 	c.MaxRate, c.MaxByteRate, c.SequenceProperty = n.MaxRate, n.MaxByteRate, n.SequenceProperty
 	c.In = n.In

@@ -45,9 +45,12 @@ func (b *Bridge) publishSys() {
 		{"forwarded", u(st.Forwarded)},
 		{"resent", u(st.Resent)},
 		{"dropped", u(st.Dropped())},
+		{"dropped/oversize", u(st.Oversize)},
+		{"dropped/topic_limit", u(st.TopicLimit)},
 		{"rejected", u(st.Rejected)},
 		{"received", u(st.Received)},
 		{"connects", u(st.Connects)},
+		{"renewals", u(st.Renewals)},
 	} {
 		if err := b.local.Publish(b.ctx, prefix+kv[0], []byte(kv[1]), 0, true); err != nil {
 			return // closing

@@ -38,10 +38,14 @@ func (b *Bridge) run() {
 			b.setState(false, nil)
 			return
 		}
-		if errors.Is(err, errReconfigured) {
-			// Connect again at once, with the new settings.
+		if errors.Is(err, errReconfigured) || errors.Is(err, errRenew) {
+			// Connect again at once, with the new settings or credentials.
 			b.setState(false, nil)
 			backoff = b.cfg.ReconnectMin
+			if errors.Is(err, errRenew) {
+				b.count(func(s *Stats) { s.Renewals++ })
+				b.log.Info("reconnecting with fresh credentials")
+			}
 			continue
 		}
 		b.setState(false, err)
@@ -108,6 +112,10 @@ func (b *Bridge) session() (established bool, err error) {
 		b.endSession = nil
 		b.mu.Unlock()
 	}()
+	user, pass, renewAt, err := b.credentials()
+	if err != nil {
+		return false, err
+	}
 	dctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
 	defer cancel()
 	var conn net.Conn
@@ -129,13 +137,15 @@ func (b *Bridge) session() (established bool, err error) {
 	c := &packet.Connect{
 		ProtocolName: "MQTT", ProtocolVersion: cfg.Protocol, CleanStart: cfg.CleanStart,
 		KeepAlive: uint16(cfg.KeepAlive / time.Second), ClientID: cfg.ClientID,
-		WillFlag: true, WillQoS: 1, WillRetain: true, WillTopic: b.statusTopic(), WillPayload: []byte("offline"),
 	}
-	if cfg.Username != "" {
-		c.UsernameFlag, c.Username = true, cfg.Username
+	if !cfg.NoStatus {
+		c.WillFlag, c.WillQoS, c.WillRetain, c.WillTopic, c.WillPayload = true, 1, true, b.statusTopic(), []byte("offline")
 	}
-	if cfg.Password != "" {
-		c.PasswordFlag, c.Password = true, []byte(cfg.Password)
+	if user != "" {
+		c.UsernameFlag, c.Username = true, user
+	}
+	if pass != "" {
+		c.PasswordFlag, c.Password = true, []byte(pass)
 	}
 	if cfg.Protocol == packet.Version5 {
 		c.Properties.SessionExpiry = uint32(max(cfg.SessionExpiry, 0) / time.Second)
@@ -174,8 +184,10 @@ func (b *Bridge) session() (established bool, err error) {
 	b.setState(true, nil)
 	b.log.Info("uplink connected", "address", cfg.Address, "session_present", ca.SessionPresent, "receive_maximum", recvMax)
 
-	if err := u.write(&packet.Publish{QoS: 1, Retain: true, PacketID: pidBirth, Topic: b.statusTopic(), Payload: []byte("online")}); err != nil {
-		return true, err
+	if !cfg.NoStatus {
+		if err := u.write(&packet.Publish{QoS: 1, Retain: true, PacketID: pidBirth, Topic: b.statusTopic(), Payload: []byte("online")}); err != nil {
+			return true, err
+		}
 	}
 	if len(cfg.In) > 0 {
 		s := &packet.Subscribe{PacketID: pidSubscribe}
@@ -195,12 +207,25 @@ func (b *Bridge) session() (established bool, err error) {
 	go func() { defer wg.Done(); errc <- u.reader(sctx, br) }()
 	go func() { defer wg.Done(); errc <- u.sender(sctx) }()
 	go func() { defer wg.Done(); errc <- u.keeper(sctx) }()
+	var renew <-chan time.Time
+	if !renewAt.IsZero() {
+		t := time.NewTimer(time.Until(renewAt))
+		defer t.Stop()
+		renew = t.C
+	}
 	select {
 	case err = <-errc:
+	case <-renew:
+		// Orderly, and no offline status: the bridge is back at once.
+		conn.SetWriteDeadline(time.Now().Add(time.Second))
+		u.write(&packet.Disconnect{})
+		err = errRenew
 	case <-ctx.Done():
 		// Orderly: say offline (the will is dropped by DISCONNECT).
 		conn.SetWriteDeadline(time.Now().Add(time.Second))
-		u.write(&packet.Publish{Retain: true, Topic: b.statusTopic(), Payload: []byte("offline")})
+		if !cfg.NoStatus {
+			u.write(&packet.Publish{Retain: true, Topic: b.statusTopic(), Payload: []byte("offline")})
+		}
 		u.write(&packet.Disconnect{})
 		err = ErrClosed
 		if b.ctx.Err() == nil {
@@ -325,6 +350,11 @@ func (u *uplink) encode(buf []byte, acked []uint64, rec storefwd.Record) ([]byte
 		b.count(func(s *Stats) { s.Refused++ })
 		return buf, acked, b.q.Ack(rec.Seq)
 	}
+	if reason, detail := b.cfg.Limits.check(topicName, len(payload)); reason != "" {
+		b.dropForLimit(rec.Seq, topicName, reason, detail)
+		u.release()
+		return buf, acked, b.q.Ack(rec.Seq)
+	}
 	qos = min(qos, u.maxQoS)
 	p := &packet.Publish{Topic: topicName, Payload: payload, QoS: qos, Retain: retain}
 	if b.cfg.SequenceProperty && u.version == packet.Version5 {
@@ -373,6 +403,23 @@ func (u *uplink) flushBurst(buf []byte, acked []uint64) error {
 }
 
 func (u *uplink) release() { <-u.slots }
+
+// dropForLimit counts and logs (rate-limited) a record that breaks the
+// uplink's Limits; the caller acknowledges it in the queue.
+func (b *Bridge) dropForLimit(seq uint64, topicName, reason, detail string) {
+	b.count(func(s *Stats) {
+		if reason == reasonOversize {
+			s.Oversize++
+		} else {
+			s.TopicLimit++
+		}
+		s.LastError = "dropped a message beyond the uplink's limits: " + detail
+	})
+	if ok, held := b.limitLog.allow(time.Now(), LimitLogInterval); ok {
+		b.log.Warn("dropping a message beyond the uplink's limits", "reason", reason, "detail", detail,
+			"topic", topicName, "seq", seq, "similar_not_logged", held)
+	}
+}
 
 func (b *Bridge) count(f func(*Stats)) {
 	b.mu.Lock()

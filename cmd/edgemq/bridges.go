@@ -148,11 +148,16 @@ func (bs *bridgeSet) apply(cfg *config.Config) (changed, needRestart []string) {
 	return changed, needRestart
 }
 
-// bridgeConfig maps one entry of the bridges section.
+// bridgeConfig maps one entry of the bridges section, its preset's
+// defaults filled in.
 func bridgeConfig(cfg *config.Config, bc config.Bridge, log *slog.Logger) (bridge.Config, error) {
+	bc, err := bc.WithPreset()
+	if err != nil {
+		return bridge.Config{}, err
+	}
 	c := bridge.Config{
 		Name: bc.Name, Address: bc.Address, ClientID: bc.ClientID,
-		Username: bc.Username, Password: bc.Password, KeepAlive: time.Duration(bc.KeepAlive),
+		Username: bc.Username, Password: string(bc.Password), KeepAlive: time.Duration(bc.KeepAlive),
 		GatewayID:    cfg.Gateway.ID,
 		SysInterval:  time.Duration(cfg.Broker.SysInterval),
 		ReconnectMin: time.Duration(bc.Reconnect.Min), ReconnectMax: time.Duration(bc.Reconnect.Max),
@@ -160,7 +165,20 @@ func bridgeConfig(cfg *config.Config, bc config.Bridge, log *slog.Logger) (bridg
 		CleanStart: bc.CleanStart, SequenceProperty: bc.SequenceProperty,
 		Window: bc.Window, AckTimeout: time.Duration(bc.AckTimeout),
 		MaxRate: bc.Pace.MessagesPerSecond, MaxByteRate: int(bc.Pace.BytesPerSecond),
+		Limits: bridge.Limits{MaxPayload: int(bc.Limits.MaxPayload), MaxTopicBytes: bc.Limits.MaxTopicBytes,
+			MaxTopicLevels: bc.Limits.MaxTopicLevels},
 		Logger: log,
+	}
+	if bc.Preset == config.PresetAzure {
+		// IoT Hub takes only its own topics: no status will and birth.
+		c.NoStatus = true
+		if bc.Password == "" { // else a token made elsewhere, used as is
+			d, err := config.ParseAzureConnectionString(string(bc.Azure.ConnectionString))
+			if err != nil {
+				return c, fmt.Errorf("bridge %q: azure.connection_string: %w", bc.Name, err)
+			}
+			c.Credentials = bridge.SASCredentials(bc.Username, d.ResourceURI(), d.Key, time.Duration(bc.Azure.TokenLifetime))
+		}
 	}
 	if e := bc.SessionExpiry; e != nil {
 		c.SessionExpiry = time.Duration(*e)
@@ -200,7 +218,8 @@ func bridgeConfig(cfg *config.Config, bc config.Bridge, log *slog.Logger) (bridg
 		c.Queue.WhenFull = p
 	}
 	for _, r := range bc.Out {
-		c.Out = append(c.Out, bridge.Rule{Local: r.Local, Remote: r.Remote, QoS: byte(r.QoS), Retain: r.Retain})
+		c.Out = append(c.Out, bridge.Rule{Local: r.Local, Remote: r.Remote, QoS: byte(r.QoS), Retain: r.Retain,
+			TopicProperty: r.TopicProperty})
 	}
 	for _, r := range bc.In {
 		c.In = append(c.In, bridge.Rule{Local: r.Local, Remote: r.Remote, QoS: byte(r.QoS)})

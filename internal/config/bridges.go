@@ -14,6 +14,14 @@ import (
 type Bridge struct {
 	// Name names the bridge and its forward queue; required, unique.
 	Name string `yaml:"name"`
+	// Preset fills in the defaults and checks of a cloud: aws-iot-core or
+	// azure-iot-hub (see presets.go and docs/clouds.md); a key set here
+	// wins over the preset's value.
+	Preset string `yaml:"preset"`
+	// AWS holds the settings of the aws-iot-core preset.
+	AWS BridgeAWS `yaml:"aws"`
+	// Azure holds the settings of the azure-iot-hub preset.
+	Azure BridgeAzure `yaml:"azure"`
 	// Address of the uplink: tcp://host:port or tls://host:port.
 	Address string `yaml:"address"`
 	// TLS configures tls:// addresses.
@@ -23,7 +31,8 @@ type Bridge struct {
 	// ClientID on the uplink; empty: edgemq-<gateway id>-<name>.
 	ClientID string `yaml:"client_id"`
 	Username string `yaml:"username"`
-	Password string `yaml:"password"`
+	// Password never shows when the configuration is printed or logged.
+	Password Secret `yaml:"password"`
 	// KeepAlive on the uplink; 0: 30s; else 1s..65535s.
 	KeepAlive Duration `yaml:"keep_alive"`
 	// CleanStart starts a fresh uplink session on every connect.
@@ -38,6 +47,8 @@ type Bridge struct {
 	AckTimeout Duration `yaml:"ack_timeout"`
 	// Pace bounds the forwarding rate (replay of a backlog included).
 	Pace BridgePace `yaml:"pace"`
+	// Limits drops (counted, logged) the messages the uplink would refuse.
+	Limits BridgeLimits `yaml:"limits"`
 	// Out rules: local filter -> remote topic prefix.
 	Out []BridgeOut `yaml:"out"`
 	// In rules: remote filter -> local topic prefix.
@@ -77,6 +88,45 @@ type BridgeOut struct {
 	QoS    int    `yaml:"qos"` // 0, 1 or 2: the QoS used on the uplink
 	// Retain overrides the retain flag on the uplink; unset: as published.
 	Retain *bool `yaml:"retain"`
+	// TopicProperty makes Remote one fixed topic and appends the local
+	// topic to it as the property bag "<topic_property>=<url-encoded
+	// topic>" (Azure IoT Hub's events topic).
+	TopicProperty string `yaml:"topic_property"`
+}
+
+// BridgeLimits are per-message limits of the uplink; 0 is none. A message
+// beyond one is dropped when its turn to be sent comes: counted in
+// $SYS/broker/bridge/<name>/dropped/oversize or .../dropped/topic_limit
+// and logged.
+type BridgeLimits struct {
+	// MaxPayload bounds a message's payload.
+	MaxPayload Size `yaml:"max_payload"`
+	// MaxTopicBytes bounds a remote topic's length in bytes.
+	MaxTopicBytes int `yaml:"max_topic_bytes"`
+	// MaxTopicLevels bounds a remote topic's levels (slashes + 1).
+	MaxTopicLevels int `yaml:"max_topic_levels"`
+}
+
+// BridgeAWS holds the settings of the aws-iot-core preset.
+type BridgeAWS struct {
+	// ThingName is the AWS IoT thing: the client id unless client_id is
+	// set.
+	ThingName string `yaml:"thing_name"`
+}
+
+// BridgeAzure holds the settings of the azure-iot-hub preset.
+type BridgeAzure struct {
+	// ConnectionString is the device's connection string,
+	// HostName=<hub>.azure-devices.net;DeviceId=<id>;SharedAccessKey=<key>.
+	// A secret: never shown.
+	ConnectionString Secret `yaml:"connection_string"`
+	// TokenLifetime of the SAS tokens; 0: 1h. The bridge reconnects with
+	// a fresh token at 80% of it.
+	TokenLifetime Duration `yaml:"token_lifetime"`
+	// CloudToDevice is the local filter under which cloud-to-device
+	// messages are published (the default in rule); empty:
+	// azure/devicebound/#.
+	CloudToDevice string `yaml:"cloud_to_device"`
 }
 
 // BridgeIn republishes uplink messages matching Remote locally, with
@@ -123,6 +173,14 @@ func validateBridges(v *validator, bs []Bridge) {
 			v.errorf(path+".name", "duplicate bridge name %q", b.Name)
 		}
 		names[b.Name] = true
+		eff, perrs := applyPreset(*b)
+		for _, e := range perrs {
+			v.errorf(path+e.path, "%s", e.msg)
+		}
+		if len(perrs) > 0 {
+			continue // the rest would repeat what the preset found missing
+		}
+		b = &eff
 		hostPort, ok := strings.CutPrefix(b.Address, "tcp://")
 		isTLS := false
 		if !ok {
@@ -173,8 +231,21 @@ func validateBridges(v *validator, bs []Bridge) {
 		}
 		for j, r := range b.Out {
 			p := path + ".out[" + strconv.Itoa(j) + "]"
-			checkBridgeRule(v, p, "local", r.Local, "remote", r.Remote, r.QoS)
+			if r.TopicProperty == "" {
+				checkBridgeRule(v, p, "local", r.Local, "remote", r.Remote, r.QoS)
+				continue
+			}
+			// One fixed remote topic; the local topic goes in a property.
+			checkBridgeFilter(v, p+".local", r.Local)
+			checkBridgeQoS(v, p, r.QoS)
+			if r.Remote == "" || strings.ContainsAny(r.Remote, "+#") {
+				v.errorf(p+".remote", "with topic_property, must be one topic without wildcards, got %q", r.Remote)
+			}
 		}
+		if l := b.Limits; l.MaxTopicBytes < 0 || l.MaxTopicLevels < 0 {
+			v.errorf(path+".limits", "must not be negative, got max_topic_bytes %d, max_topic_levels %d", l.MaxTopicBytes, l.MaxTopicLevels)
+		}
+		v.sizeBetween(path+".limits.max_payload", b.Limits.MaxPayload, 0, 256*MiB)
 		for j, r := range b.In {
 			p := path + ".in[" + strconv.Itoa(j) + "]"
 			checkBridgeRule(v, p, "remote", r.Remote, "local", r.Local, r.QoS)
@@ -197,21 +268,30 @@ func validateBridges(v *validator, bs []Bridge) {
 // checkBridgeRule checks a rule's filter and target the way package
 // bridge maps them: both end in "#" or neither, no "+".
 func checkBridgeRule(v *validator, path, fk, filter, tk, target string, qos int) {
-	for _, x := range []struct{ k, s string }{{fk, filter}, {tk, target}} {
-		switch {
-		case x.s == "":
-			v.errorf(path+"."+x.k, "must not be empty")
-		case strings.Contains(x.s, "+"):
-			v.errorf(path+"."+x.k, `"+" is not supported in bridge rules, got %q`, x.s)
-		case strings.Count(x.s, "#") > 1 || (strings.Contains(x.s, "#") && x.s != "#" && !strings.HasSuffix(x.s, "/#")):
-			v.errorf(path+"."+x.k, `"#" may only be the last level, got %q`, x.s)
-		}
-	}
+	checkBridgeFilter(v, path+"."+fk, filter)
+	checkBridgeFilter(v, path+"."+tk, target)
 	if filter != "" && target != "" && strings.HasSuffix(filter, "#") != strings.HasSuffix(target, "#") {
 		v.errorf(path+"."+tk, `must end in "#" exactly when %s does, got %q for %q`, fk, target, filter)
 	}
+	checkBridgeQoS(v, path, qos)
+}
+
+func checkBridgeQoS(v *validator, path string, qos int) {
 	if qos < 0 || qos > 2 {
 		v.errorf(path+".qos", "must be 0, 1 or 2, got %d", qos)
+	}
+}
+
+// checkBridgeFilter checks one side of a rule: not empty, no "+", "#"
+// only as the last level.
+func checkBridgeFilter(v *validator, path, s string) {
+	switch {
+	case s == "":
+		v.errorf(path, "must not be empty")
+	case strings.Contains(s, "+"):
+		v.errorf(path, `"+" is not supported in bridge rules, got %q`, s)
+	case strings.Count(s, "#") > 1 || (strings.Contains(s, "#") && s != "#" && !strings.HasSuffix(s, "/#")):
+		v.errorf(path, `"#" may only be the last level, got %q`, s)
 	}
 }
 

@@ -261,6 +261,12 @@ func (c *Config) fillDefaults() {
 		if len(c.Bridges[i].TLS.ALPN) == 0 {
 			c.Bridges[i].TLS.ALPN = nil
 		}
+		if len(c.Bridges[i].Out) == 0 {
+			c.Bridges[i].Out = nil
+		}
+		if len(c.Bridges[i].In) == 0 {
+			c.Bridges[i].In = nil
+		}
 	}
 	for i := range c.Devices {
 		d := &c.Devices[i]

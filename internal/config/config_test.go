@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -93,6 +94,22 @@ func TestDefaultYAML(t *testing.T) {
 	}
 }
 
+// shownByAnyBridge reports whether a bridges[0].key path is shown by some
+// entry of the bridges list: the keys of different presets cannot all be
+// set on one bridge.
+func shownByAnyBridge(lines map[string]pos, path string) bool {
+	rest, ok := strings.CutPrefix(path, "bridges[0]")
+	if !ok {
+		return false
+	}
+	for i := 0; i < 8; i++ {
+		if _, ok := lines["bridges["+strconv.Itoa(i)+"]"+rest]; ok {
+			return true
+		}
+	}
+	return false
+}
+
 // allKeyPaths lists the key paths of the struct type t, entering
 // structs (and the first element of lists of structs).
 func allKeyPaths(t reflect.Type, path string) []string {
@@ -133,7 +150,7 @@ func TestExampleFile(t *testing.T) {
 	var x Config
 	d.decodeDocument(data, reflect.ValueOf(&x).Elem())
 	for _, path := range allKeyPaths(reflect.TypeFor[Config](), "") {
-		if _, ok := d.lines[path]; !ok && !shownByAnyDevice(d.lines, path) {
+		if _, ok := d.lines[path]; !ok && !shownByAnyDevice(d.lines, path) && !shownByAnyBridge(d.lines, path) {
 			t.Errorf("edgemq.example.yaml does not show %s", path)
 		}
 	}
@@ -181,6 +198,16 @@ func TestExampleFile(t *testing.T) {
 			In:        []BridgeIn{{Remote: "site-7/cmd/#", Local: "cmd/#", QoS: 1}},
 			Queue:     BridgeQueue{MaxBytes: GiB, WhenFull: "reject_new"},
 			Reconnect: BridgeReconnect{Min: Duration(2 * time.Second), Max: Duration(5 * time.Minute)},
+			Limits:    BridgeLimits{MaxPayload: 128 * KiB, MaxTopicBytes: 256, MaxTopicLevels: 8},
+		}, {
+			Name: "aws", Preset: PresetAWS, Address: "abc123-ats.iot.eu-west-1.amazonaws.com",
+			AWS: BridgeAWS{ThingName: "gw1"}, TLS: BridgeTLS{Cert: "/etc/edgemq/gw1-aws.pem", Key: "/etc/edgemq/gw1-aws.key"},
+			Out: []BridgeOut{{Local: "sensors/#", Remote: "gw1/sensors/#", QoS: 1}},
+		}, {
+			Name: "azure", Preset: PresetAzure,
+			Azure: BridgeAzure{ConnectionString: "HostName=myhub.azure-devices.net;DeviceId=gw1;SharedAccessKey=c2VjcmV0LWtleS1mb3ItdGVzdHMtMDEyMzQ1Njc4OQ==",
+				TokenLifetime: Duration(2 * time.Hour), CloudToDevice: "c2d/#"},
+			Out: []BridgeOut{{Local: "sensors/#", QoS: 1, TopicProperty: "src"}},
 		}},
 		Devices:     exampleDevices(),
 		Log:         Log{Level: "info"},
