@@ -15,7 +15,11 @@ require (
 	github.com/coreos/go-systemd/v22 v22.5.0
 	github.com/creack/pty v1.1.24
 	github.com/tarm/serial v0.0.0-20180830185346-98f6abe2eb07
+	periph.io/x/conn/v3 v3.7.3
+	periph.io/x/host/v3 v3.8.5
 )
+
+require github.com/jonboulle/clockwork v0.5.0 // indirect
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect

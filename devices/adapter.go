@@ -97,6 +97,9 @@ const (
 	ParseErrors
 	// Polls counts requests sent to a polled device (Modbus, I2C).
 	Polls
+	// CommandsRejected counts commands an adapter refused: a payload it
+	// does not understand, a value out of range.
+	CommandsRejected
 	numCounters
 )
 

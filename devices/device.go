@@ -28,7 +28,7 @@ type Stats struct {
 	// again.
 	LastError string
 	// Adapter counters (see Counter).
-	LinesRead, ParseErrors, Polls uint64
+	LinesRead, ParseErrors, Polls, CommandsRejected uint64
 	// Failures counts adapter runs that ended with an error.
 	Failures uint64
 	// Reconnects counts restarts of the adapter after a failure.
@@ -272,6 +272,7 @@ func (d *device) stats() Stats {
 	st.LinesRead = d.counters[LinesRead].Load()
 	st.ParseErrors = d.counters[ParseErrors].Load()
 	st.Polls = d.counters[Polls].Load()
+	st.CommandsRejected = d.counters[CommandsRejected].Load()
 	st.Failures = d.failures.Load()
 	st.Reconnects = d.reconnects.Load()
 	st.Published = d.published.Load()

@@ -46,6 +46,7 @@ func (s *Supervisor) publishSys() {
 			{"published", u(st.Published)},
 			{"publish_errors", u(st.PublishErrors)},
 			{"commands_dropped", u(st.CommandsDropped)},
+			{"commands_rejected", u(st.CommandsRejected)},
 		} {
 			ctx, cancel := context.WithTimeout(s.ctx, statusTimeout)
 			err := s.opts.Client.Publish(ctx, prefix+kv[0], []byte(kv[1]), 0, true)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs the tests of storefwd, internal/kv and the broker packages (broker,
-# broker/packet, broker/topic, broker/auth, broker/persist) as 32-bit ARMv7
+# Runs the tests of storefwd, internal/kv, the broker packages (broker,
+# broker/packet, broker/topic, broker/auth, broker/persist) and the
+# hardware device packages (devices/gpio, devices/hardware,
+# devices/i2cdev, devices/onewire) as 32-bit ARMv7
 # builds (GOARCH=arm GOARM=7) under qemu-arm-static, with a time budget per
 # test binary. This includes the crash test (the child runs under qemu too)
 # and TestQueueLifetime, which pushes more than 2 GiB through a queue.
@@ -12,8 +14,9 @@
 #
 # Environment: QEMU_ARM (default qemu-arm-static), GO (default go),
 # ARM_BUDGET_<NAME> (timeout in seconds of one test binary: KV, STOREFWD,
-# BROKER, PACKET, TOPIC, AUTH, PERSIST), ARM_TESTS (the binaries to run,
-# default all: "kv storefwd broker packet topic auth persist").
+# BROKER, PACKET, TOPIC, AUTH, PERSIST, GPIO, HARDWARE, I2CDEV, ONEWIRE),
+# ARM_TESTS (the binaries to run, default all: "kv storefwd broker packet
+# topic auth persist gpio hardware i2cdev onewire").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,7 +31,7 @@ if ! command -v "$QEMU" >/dev/null 2>&1; then
   exit 0
 fi
 QEMU=$(command -v "$QEMU")
-TESTS=${ARM_TESTS:-kv storefwd broker packet topic auth persist}
+TESTS=${ARM_TESTS:-kv storefwd broker packet topic auth persist gpio hardware i2cdev onewire}
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -37,7 +40,8 @@ trap 'rm -rf "$out"' EXIT
 # named after its package: kv.test, storefwd.test, broker.test, ...
 echo "test-arm: building GOARCH=arm GOARM=7 test binaries"
 GOARCH=arm GOARM=7 CGO_ENABLED=0 "$GO" test -c -o "$out/" \
-  ./internal/kv/ ./storefwd/ ./broker/ ./broker/packet/ ./broker/topic/ ./broker/auth/ ./broker/persist/ >/dev/null
+  ./internal/kv/ ./storefwd/ ./broker/ ./broker/packet/ ./broker/topic/ ./broker/auth/ ./broker/persist/ \
+  ./devices/gpio/ ./devices/hardware/ ./devices/i2cdev/ ./devices/onewire/ >/dev/null
 
 # run NAME DIR BUDGET ARGS...: runs one test binary in its package
 # directory under qemu, killed after BUDGET seconds.
@@ -70,6 +74,10 @@ for t in $TESTS; do
   topic) dir=broker/topic; budget=${ARM_BUDGET_TOPIC:-120} ;;
   auth) dir=broker/auth; budget=${ARM_BUDGET_AUTH:-120} ;;
   persist) dir=broker/persist; budget=${ARM_BUDGET_PERSIST:-120} ;;
+  gpio) dir=devices/gpio; budget=${ARM_BUDGET_GPIO:-120} ;;
+  hardware) dir=devices/hardware; budget=${ARM_BUDGET_HARDWARE:-60} ;;
+  i2cdev) dir=devices/i2cdev; budget=${ARM_BUDGET_I2CDEV:-120} ;;
+  onewire) dir=devices/onewire; budget=${ARM_BUDGET_ONEWIRE:-120} ;;
   *) echo "test-arm: unknown test binary $t" >&2; exit 2 ;;
   esac
   if STOREFWD_EXEC_WRAPPER=$QEMU run "$t" "$dir" "$budget" -test.v "${args[@]}" >"$log" 2>&1; then

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +21,9 @@ import (
 	"github.com/edgemq/edgemq/devices/devicestest"
 )
 
+// collectors numbers the collectors' client ids.
+var collectors atomic.Int64
+
 // collector keeps every message a paho subscriber received, by topic.
 type collector struct {
 	mu   sync.Mutex
@@ -29,7 +33,7 @@ type collector struct {
 func subscribeAll(t *testing.T, addr string, filters ...string) *collector {
 	t.Helper()
 	c := &collector{msgs: make(map[string][]string)}
-	opts := mqtt.NewClientOptions().AddBroker("tcp://" + addr).SetClientID("devices-test").SetOrderMatters(true)
+	opts := mqtt.NewClientOptions().AddBroker("tcp://" + addr).SetClientID(fmt.Sprintf("devices-test-%d", collectors.Add(1))).SetOrderMatters(true)
 	cl := mqtt.NewClient(opts)
 	if tok := cl.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		t.Fatalf("connect: %v", tok.Error())

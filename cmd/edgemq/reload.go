@@ -69,11 +69,11 @@ func (r *reloader) reload() {
 	next := *r.cfg
 	next.Broker.Auth, next.Log, next.MemoryLimit = cfg.Broker.Auth, cfg.Log, cfg.MemoryLimit
 	applied := "broker.auth, log.level, memory_limit"
-	if r.devices != nil && !reflect.DeepEqual(r.cfg.Devices, cfg.Devices) {
-		if err := r.devices.restart(cfg.Devices); err != nil {
+	if r.devices != nil && !reflect.DeepEqual(devicesOf(r.cfg), devicesOf(cfg)) {
+		if err := r.devices.restart(devicesOf(cfg)); err != nil {
 			r.log.Error("reload: devices not restarted", "err", err)
 		} else {
-			next.Devices = cfg.Devices
+			next.Devices, next.Hardware, next.Simulation, next.HomeAssistant = cfg.Devices, cfg.Hardware, cfg.Simulation, cfg.HomeAssistant
 			applied += ", devices"
 		}
 	}

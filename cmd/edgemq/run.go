@@ -117,7 +117,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) int {
 		}
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
-	cfg := config.Default()
+	cfg := config.Demo()
 	if *cfgPath != "" {
 		var err error
 		cfg, err = config.Load(*cfgPath)
@@ -186,7 +186,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, hup <-chan
 		shutdown()
 		return err
 	}
-	devs, err := startDevices(srv, cfg, log)
+	devs, err := startDevices(srv, db, cfg, log)
 	if err != nil {
 		bridges.stop()
 		shutdown()

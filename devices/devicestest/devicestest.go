@@ -53,12 +53,12 @@ func (c *Client) Subscribe(filter string, _ byte, h func(topic string, payload [
 	return nil
 }
 
-// Send delivers a message to the subscriptions of exactly t.
+// Send delivers a message to the subscriptions whose filter matches t.
 func (c *Client) Send(t, payload string) {
 	c.mu.Lock()
 	var hs []func(string, []byte)
 	for f, h := range c.subs {
-		if f == t { // the supervisor subscribes to exact topics
+		if Match(f, t) {
 			hs = append(hs, h)
 		}
 	}
@@ -163,4 +163,20 @@ func (p *Publisher) Counted(c devices.Counter) uint64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.counts[c]
+}
+
+// Match reports whether the MQTT topic filter f matches topic t.
+func Match(f, t string) bool {
+	fl, tl := strings.Split(f, "/"), strings.Split(t, "/")
+	for i, l := range fl {
+		switch {
+		case l == "#":
+			return true
+		case i >= len(tl):
+			return false
+		case l != "+" && l != tl[i]:
+			return false
+		}
+	}
+	return len(fl) == len(tl)
 }

@@ -443,17 +443,17 @@ func (p *point) encode(payload string) (bit bool, regs []uint16, err error) {
 
 // command writes one command to its point, then reads the point back
 // and publishes it. A bad payload, an unknown field or an exception is
-// counted as a parse error; a slave that does not answer goes offline.
+// counted as a rejected command; a slave that does not answer goes offline.
 // It returns only port errors and ctx's.
 func (a *Adapter) command(ctx context.Context, c *modbus.Client, out devices.Publisher, cmd devices.Command) error {
 	p := a.writable[cmd.Field]
 	if p == nil {
-		out.Count(devices.ParseErrors, 1)
+		out.Count(devices.CommandsRejected, 1)
 		return nil
 	}
 	bit, regs, err := p.encode(cmd.Payload)
 	if err != nil {
-		out.Count(devices.ParseErrors, 1)
+		out.Count(devices.CommandsRejected, 1)
 		return nil
 	}
 	s := p.slave
@@ -480,7 +480,7 @@ func (a *Adapter) command(ctx context.Context, c *modbus.Client, out devices.Pub
 	var ee *modbus.ExceptionError
 	switch {
 	case errors.As(err, &ee):
-		out.Count(devices.ParseErrors, 1)
+		out.Count(devices.CommandsRejected, 1)
 		return a.setStatus(ctx, out, s, true)
 	case errors.Is(err, modbus.ErrTimeout) || errors.Is(err, modbus.ErrBadFrame):
 		return a.setStatus(ctx, out, s, false)

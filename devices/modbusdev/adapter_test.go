@@ -271,7 +271,7 @@ func TestWrites(t *testing.T) {
 	} {
 		send(c[0], c[1])
 	}
-	brokertest.Eventually(t, 5*time.Second, func() bool { return p.Counted(devices.ParseErrors) == 7 }, "parse errors counted")
+	brokertest.Eventually(t, 5*time.Second, func() bool { return p.Counted(devices.CommandsRejected) == 7 }, "rejected commands counted")
 	if got := sim.Requests(); got != before {
 		t.Errorf("%d requests for refused commands", got-before)
 	}
@@ -279,7 +279,7 @@ func TestWrites(t *testing.T) {
 	// A write the slave refuses is counted; the slave stays online.
 	sim.SetException(3, modbus.FuncWriteSingleRegister, 10, modbus.IllegalDataValue)
 	send("plc/setpoint", "1")
-	brokertest.Eventually(t, 5*time.Second, func() bool { return p.Counted(devices.ParseErrors) == 8 }, "exception counted")
+	brokertest.Eventually(t, 5*time.Second, func() bool { return p.Counted(devices.CommandsRejected) == 8 }, "exception counted")
 	if got := sim.HoldingRegisters(3, 10, 1); int16(got[0]) != -215 {
 		t.Errorf("setpoint register %d after a refused write", int16(got[0]))
 	}

@@ -155,7 +155,7 @@ func (a *Adapter) commands(ctx context.Context, port Port, out devices.Publisher
 		}
 		tpl, ok := a.templates[cmd.Field]
 		if !ok || len(cmd.Payload) > a.cfg.MaxLine || !printable(cmd.Payload) {
-			out.Count(devices.ParseErrors, 1)
+			out.Count(devices.CommandsRejected, 1)
 			continue
 		}
 		line := strings.ReplaceAll(tpl, "{value}", cmd.Payload) + a.ending

@@ -209,7 +209,7 @@ func TestAdapterCommandsCRLF(t *testing.T) {
 	if got := fieldsOf(out.Readings()); got != "led=1 raw=x" {
 		t.Errorf("confirmed %q", got)
 	}
-	if n := out.Counted(devices.ParseErrors); n != 2 {
+	if n := out.Counted(devices.CommandsRejected); n != 2 {
 		t.Errorf("bad commands counted %d, want 2", n)
 	}
 	if got := a.Writable(); strings.Join(got, ",") != "led,raw" {

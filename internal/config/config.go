@@ -20,13 +20,18 @@ import (
 
 // Config is the whole configuration file.
 type Config struct {
-	Gateway     Gateway  `yaml:"gateway"`
-	Broker      Broker   `yaml:"broker"`
-	Storage     Storage  `yaml:"storage"`
-	Bridges     []Bridge `yaml:"bridges"`
-	Devices     []Device `yaml:"devices"`
-	Log         Log      `yaml:"log"`
-	MemoryLimit Size     `yaml:"memory_limit"` // becomes GOMEMLIMIT; 0 = unset
+	Gateway Gateway  `yaml:"gateway"`
+	Broker  Broker   `yaml:"broker"`
+	Storage Storage  `yaml:"storage"`
+	Bridges []Bridge `yaml:"bridges"`
+	Devices []Device `yaml:"devices"`
+	// Hardware is where GPIO and I2C devices are: "host" (default) or
+	// "simulated" (see Simulation).
+	Hardware      string        `yaml:"hardware"`
+	Simulation    Simulation    `yaml:"simulation"`
+	HomeAssistant HomeAssistant `yaml:"homeassistant"`
+	Log           Log           `yaml:"log"`
+	MemoryLimit   Size          `yaml:"memory_limit"` // becomes GOMEMLIMIT; 0 = unset
 
 	meta *meta // where the values came from, for messages
 }
@@ -181,6 +186,22 @@ func Default() *Config {
 	return c
 }
 
+//go:embed demo.yaml
+var demoYAML []byte
+
+// DemoYAML returns the embedded demo configuration file.
+func DemoYAML() []byte { return append([]byte(nil), demoYAML...) }
+
+// Demo returns the configuration `edgemq run` uses when no file is
+// given: the defaults plus a small set of simulated devices (demo.yaml).
+func Demo() *Config {
+	c, err := Parse("demo.yaml", demoYAML)
+	if err != nil {
+		panic("config: the embedded demo.yaml is invalid: " + err.Error())
+	}
+	return c
+}
+
 // Load reads and parses the configuration file at path. Messages name
 // the file as path is written. A file that cannot be read gives the
 // error of the os package (check it with errors.Is(err, fs.ErrNotExist)).
@@ -268,8 +289,14 @@ func (c *Config) fillDefaults() {
 			c.Bridges[i].In = nil
 		}
 	}
+	if len(c.Simulation.I2C) == 0 {
+		c.Simulation.I2C = nil
+	}
 	for i := range c.Devices {
 		d := &c.Devices[i]
+		if len(d.Sensors) == 0 {
+			d.Sensors = nil
+		}
 		if len(d.Columns) == 0 {
 			d.Columns = nil
 		}

@@ -48,11 +48,13 @@ func defaults() Config {
 			},
 			SysInterval: Duration(10 * time.Second),
 		},
-		Storage:     Storage{Dir: "./data"},
-		Bridges:     []Bridge{},
-		Devices:     []Device{},
-		Log:         Log{Level: "info"},
-		MemoryLimit: 0,
+		Storage:       Storage{Dir: "./data"},
+		Bridges:       []Bridge{},
+		Devices:       []Device{},
+		Hardware:      "host",
+		HomeAssistant: HomeAssistant{Prefix: "homeassistant"},
+		Log:           Log{Level: "info"},
+		MemoryLimit:   0,
 	}
 }
 
@@ -78,8 +80,9 @@ func TestDefaultYAML(t *testing.T) {
 	// Every key of the file is in default.yaml, so that it documents
 	// every default.
 	for _, path := range allKeyPaths(reflect.TypeFor[Config](), "") {
-		if strings.HasPrefix(path, "broker.auth.roles[0]") || strings.HasPrefix(path, "bridges[0]") || strings.HasPrefix(path, "devices[0]") {
-			continue // no roles, bridges or devices by default (documented in comments)
+		if strings.HasPrefix(path, "broker.auth.roles[0]") || strings.HasPrefix(path, "bridges[0]") || strings.HasPrefix(path, "devices[0]") ||
+			strings.HasPrefix(path, "simulation.i2c[0]") {
+			continue // no roles, bridges, devices or chips by default (documented in comments)
 		}
 		if _, ok := d.lines[path]; !ok {
 			t.Errorf("default.yaml does not set %s", path)
@@ -209,9 +212,13 @@ func TestExampleFile(t *testing.T) {
 				TokenLifetime: Duration(2 * time.Hour), CloudToDevice: "c2d/#"},
 			Out: []BridgeOut{{Local: "sensors/#", QoS: 1, TopicProperty: "src"}},
 		}},
-		Devices:     exampleDevices(),
-		Log:         Log{Level: "info"},
-		MemoryLimit: 96 * MiB,
+		Devices:  exampleDevices(),
+		Hardware: "simulated",
+		Simulation: Simulation{I2C: []SimChip{{Bus: "1", Address: 0x77, PointerBytes: 1,
+			Registers: map[string][]int{"0xD0": {0x60}}}}},
+		HomeAssistant: HomeAssistant{Discovery: true, Prefix: "ha"},
+		Log:           Log{Level: "info"},
+		MemoryLimit:   96 * MiB,
 	}
 	if got := plain(c); !reflect.DeepEqual(got, want) {
 		t.Errorf("edgemq.example.yaml:\ngot  %+v\nwant %+v", got, want)
@@ -238,9 +245,9 @@ func TestParseFixtures(t *testing.T) {
 			},
 			SysInterval: 0,
 		},
-		Storage:     Storage{Dir: "/var/lib/edgemq # not a comment"},
-		Bridges:     []Bridge{},
-		Devices:     []Device{},
+		Storage: Storage{Dir: "/var/lib/edgemq # not a comment"},
+		Bridges: []Bridge{},
+		Devices: []Device{}, Hardware: "host", HomeAssistant: HomeAssistant{Prefix: "homeassistant"},
 		Log:         Log{Level: "debug"},
 		MemoryLimit: GB,
 	}
@@ -415,7 +422,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown top-level key", "brokr: {}",
 			`edgemq.yaml:1: brokr: unknown key (did you mean "broker"?)`},
 		{"unknown key, no suggestion", "widgets: []",
-			`edgemq.yaml:1: widgets: unknown key; known keys: gateway, broker, storage, bridges, devices, log, memory_limit`},
+			`edgemq.yaml:1: widgets: unknown key; known keys: gateway, broker, storage, bridges, devices, hardware, simulation, homeassistant, log, memory_limit`},
 		{"unknown nested key", "broker:\n  limits:\n    max_conections: 5\n",
 			`edgemq.yaml:3: broker.limits.max_conections: unknown key (did you mean "max_connections"?)`},
 		{"key in camel case", "broker: {limits: {maxConnections: 5}}",
@@ -682,7 +689,7 @@ func TestTooManyErrors(t *testing.T) {
 	if got, want := len(errs), maxErrors+1; got != want {
 		t.Fatalf("got %d errors, want %d", got, want)
 	}
-	if got, want := errs[0].Error(), `edgemq.yaml:1: k: unknown key; known keys: gateway, broker, storage, bridges, devices, log, memory_limit`; got != want {
+	if got, want := errs[0].Error(), `edgemq.yaml:1: k: unknown key; known keys: gateway, broker, storage, bridges, devices, hardware, simulation, homeassistant, log, memory_limit`; got != want {
 		t.Errorf("first error:\ngot  %s\nwant %s", got, want)
 	}
 	if got, want := errs[maxErrors].Error(), "edgemq.yaml: too many problems; 5 more problems not shown"; got != want {

@@ -29,7 +29,7 @@ func exampleDevices() []Device {
 	return []Device{
 		{ID: "ard1", Type: "serial", Port: "/dev/serial/by-id/usb-Arduino_Uno_1234-if00", Baud: 115200,
 			DataBits: 7, Parity: "even", StopBits: 2, LineEnding: "crlf", Format: "kv", Separator: ";",
-			KVSeparator: ":", Decimals: ptr(1), MaxLine: KiB, Topic: "site-7/sensors/ard1", QoS: 1, Retain: true,
+			KVSeparator: ":", Decimals: ptr(1), MaxLine: KiB, Topic: "site-7/sensors/ard1", QoS: 1, Retain: ptr(true),
 			Payload: "json", StaleAfter: Duration(time.Minute),
 			Restart:  DeviceRestart{Min: Duration(2 * time.Second), Max: Duration(time.Minute)},
 			Commands: []DeviceCommand{{Field: "relay", Template: "relay={value}"}}},
@@ -58,6 +58,12 @@ func exampleDevices() []Device {
 					{Name: "setpoint", Table: "holding", Address: 100, Type: "int16", Scale: ptr(0.1), Writable: true},
 				}},
 			}},
+		{ID: "door", Type: "gpio_in", Pin: "GPIO17", Pull: "down", ActiveLow: true, Debounce: ptr(Duration(100 * time.Millisecond))},
+		{ID: "power", Type: "gpio_counter", Pin: "GPIO27", Edge: "rising", Debounce: ptr(Duration(20 * time.Millisecond)),
+			PerUnit: 1000, Unit: "kWh", Decimals: ptr(2), Interval: Duration(time.Minute)},
+		{ID: "pump", Type: "gpio_out", Pin: "GPIO22", ActiveLow: true, Initial: "ON", AutoOff: Duration(15 * time.Minute)},
+		{ID: "air", Type: "i2c", Chip: "bme280", Bus: "1", Address: 0x77, Interval: Duration(30 * time.Second)},
+		{ID: "tanks", Type: "onewire", Root: "/sys/bus/w1/devices", Sensors: []DeviceSensor{{ID: "28-0316a2791cff", Name: "tank"}}},
 	}
 }
 
@@ -90,10 +96,10 @@ func TestDevicesValidate(t *testing.T) {
 	}{
 		{"unknown type", `devices:
   - {id: a, type: seriall, port: /dev/ttyS0}
-`, []string{`edgemq.yaml:2: devices[0].type: unknown type "seriall" (did you mean "serial"?); known types: serial, modbus`}},
+`, []string{`edgemq.yaml:2: devices[0].type: unknown type "seriall" (did you mean "serial"?); known types: serial, modbus, gpio_in, gpio_counter, gpio_out, i2c, onewire`}},
 		{"missing type", `devices:
   - {id: a, port: /dev/ttyS0}
-`, []string{`edgemq.yaml:2: devices[0].type: missing; known types: serial, modbus`}},
+`, []string{`edgemq.yaml:2: devices[0].type: missing; known types: serial, modbus, gpio_in, gpio_counter, gpio_out, i2c, onewire`}},
 		{"missing port", `devices:
   - id: a
     type: serial

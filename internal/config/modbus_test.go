@@ -131,10 +131,10 @@ func TestModbusValidate(t *testing.T) {
     interval: 1s
     slaves: [{id: 1, name: m, points: [{name: a, table: coil}]}]
 `, []string{
-			`edgemq.yaml:5: devices[0].format: does not apply to type modbus`,
-			`edgemq.yaml:6: devices[0].decimals: does not apply to type modbus`,
-			`edgemq.yaml:11: devices[1].interval: does not apply to type serial`,
-			`edgemq.yaml:12: devices[1].slaves: does not apply to type serial`,
+			`edgemq.yaml:5: devices[0].format: does not apply to type modbus (only to serial)`,
+			`edgemq.yaml:6: devices[0].decimals: does not apply to type modbus (only to serial, gpio_counter, onewire)`,
+			`edgemq.yaml:11: devices[1].interval: does not apply to type serial (only to modbus, gpio_counter, i2c, onewire)`,
+			`edgemq.yaml:12: devices[1].slaves: does not apply to type serial (only to modbus)`,
 		}},
 		{"unknown point key", `devices:
   - id: bus

@@ -29,6 +29,7 @@ func (c *Config) validate(v *validator) {
 	c.Storage.validate(v, "storage")
 	validateBridges(v, c.Bridges)
 	validateDevices(v, c.Devices, c.Gateway.ID)
+	c.validateHardware(v)
 	c.Log.validate(v, "log")
 	switch {
 	case c.MemoryLimit < 0:
