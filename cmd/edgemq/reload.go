@@ -30,6 +30,8 @@ type reloader struct {
 	devices *deviceSet
 	// bridges are reconfigured, started or stopped as the section says.
 	bridges *bridgeSet
+	// sinks are reconfigured, started or stopped as the section says.
+	sinks *sinkSet
 }
 
 func (r *reloader) reload() {
@@ -88,6 +90,16 @@ func (r *reloader) reload() {
 		restart = append(restart, needRestart...)
 		if len(needRestart) == 0 {
 			next.Bridges = cfg.Bridges
+		}
+	}
+	if r.sinks != nil && !reflect.DeepEqual(r.cfg.Sinks, cfg.Sinks) {
+		changed, needRestart := r.sinks.apply(cfg.Sinks)
+		if len(changed) > 0 {
+			applied += ", sinks " + strings.Join(changed, " ")
+		}
+		restart = append(restart, needRestart...)
+		if len(needRestart) == 0 {
+			next.Sinks = cfg.Sinks
 		}
 	}
 	r.cfg = &next

@@ -186,20 +186,28 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, hup <-chan
 		shutdown()
 		return err
 	}
+	sinks, err := startSinks(srv, db, cfg.Sinks, cfg.Gateway.ID, time.Duration(cfg.Broker.SysInterval), log)
+	if err != nil {
+		bridges.stop()
+		shutdown()
+		return err
+	}
 	devs, err := startDevices(srv, db, cfg, log)
 	if err != nil {
+		sinks.stop()
 		bridges.stop()
 		shutdown()
 		return err
 	}
 	if err := srv.Start(); err != nil {
 		devs.stop()
+		sinks.stop()
 		bridges.stop()
 		shutdown()
 		return err
 	}
 	log.Info("edgemq started", "version", version, "gateway", cfg.Gateway.ID)
-	rl.srv, rl.devices, rl.bridges = srv, devs, bridges
+	rl.srv, rl.devices, rl.bridges, rl.sinks = srv, devs, bridges, sinks
 	// systemd: READY once listeners are bound and storage is open; the
 	// watchdog is pinged from this loop, after asking the broker for its
 	// figures, so a broker that hangs stops the pings.
@@ -225,8 +233,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, hup <-chan
 	}
 	notify(log, sdnotify.Stopping())
 	log.Info("shutting down")
-	devs.stop()    // first: they publish through the broker and the bridges
+	devs.stop()    // first: they publish through the broker, the bridges and sinks
 	bridges.stop() // before the broker, so that no publisher waits on them
+	sinks.stop()
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, broker.ErrServerClosed) {

@@ -24,6 +24,8 @@ type Config struct {
 	Broker  Broker   `yaml:"broker"`
 	Storage Storage  `yaml:"storage"`
 	Bridges []Bridge `yaml:"bridges"`
+	// Sinks are the webhook sinks (sinks.go).
+	Sinks   []Sink   `yaml:"sinks"`
 	Devices []Device `yaml:"devices"`
 	// Hardware is where GPIO and I2C devices are: "host" (default) or
 	// "simulated" (see Simulation).
@@ -289,6 +291,7 @@ func (c *Config) fillDefaults() {
 			c.Bridges[i].In = nil
 		}
 	}
+	fillSinkDefaults(c.Sinks)
 	if len(c.Simulation.I2C) == 0 {
 		c.Simulation.I2C = nil
 	}

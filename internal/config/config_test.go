@@ -50,6 +50,7 @@ func defaults() Config {
 		},
 		Storage:       Storage{Dir: "./data"},
 		Bridges:       []Bridge{},
+		Sinks:         []Sink{},
 		Devices:       []Device{},
 		Hardware:      "host",
 		HomeAssistant: HomeAssistant{Prefix: "homeassistant"},
@@ -81,7 +82,7 @@ func TestDefaultYAML(t *testing.T) {
 	// every default.
 	for _, path := range allKeyPaths(reflect.TypeFor[Config](), "") {
 		if strings.HasPrefix(path, "broker.auth.roles[0]") || strings.HasPrefix(path, "bridges[0]") || strings.HasPrefix(path, "devices[0]") ||
-			strings.HasPrefix(path, "simulation.i2c[0]") {
+			strings.HasPrefix(path, "simulation.i2c[0]") || strings.HasPrefix(path, "sinks[0]") {
 			continue // no roles, bridges, devices or chips by default (documented in comments)
 		}
 		if _, ok := d.lines[path]; !ok {
@@ -212,6 +213,13 @@ func TestExampleFile(t *testing.T) {
 				TokenLifetime: Duration(2 * time.Hour), CloudToDevice: "c2d/#"},
 			Out: []BridgeOut{{Local: "sensors/#", QoS: 1, TopicProperty: "src"}},
 		}},
+		Sinks: []Sink{{Name: "events", URL: "https://ingest.example.com/edgemq", Filters: []string{"sensors/#", "alarms/#"},
+			Headers: map[string]Secret{"Authorization": "Bearer change-me"},
+			TLS:     SinkTLS{CA: "/etc/edgemq/ingest-ca.pem", Cert: "/etc/edgemq/gw1.pem", Key: "/etc/edgemq/gw1.key", ServerName: "ingest.example.com"},
+			Gzip:    true, Timeout: Duration(5 * time.Second),
+			Batch: SinkBatch{MaxMessages: 500, MaxBytes: 256 * KiB, MaxDelay: Duration(2 * time.Second)},
+			Pace:  SinkPace{MessagesPerSecond: 200}, Queue: SinkQueue{MaxBytes: 512 * MiB, WhenFull: "reject_new"},
+			Retry: SinkRetry{Min: Duration(2 * time.Second), Max: Duration(5 * time.Minute)}}},
 		Devices:  exampleDevices(),
 		Hardware: "simulated",
 		Simulation: Simulation{I2C: []SimChip{{Bus: "1", Address: 0x77, PointerBytes: 1,
@@ -247,7 +255,7 @@ func TestParseFixtures(t *testing.T) {
 		},
 		Storage: Storage{Dir: "/var/lib/edgemq # not a comment"},
 		Bridges: []Bridge{},
-		Devices: []Device{}, Hardware: "host", HomeAssistant: HomeAssistant{Prefix: "homeassistant"},
+		Sinks:   []Sink{}, Devices: []Device{}, Hardware: "host", HomeAssistant: HomeAssistant{Prefix: "homeassistant"},
 		Log:         Log{Level: "debug"},
 		MemoryLimit: GB,
 	}
@@ -422,7 +430,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown top-level key", "brokr: {}",
 			`edgemq.yaml:1: brokr: unknown key (did you mean "broker"?)`},
 		{"unknown key, no suggestion", "widgets: []",
-			`edgemq.yaml:1: widgets: unknown key; known keys: gateway, broker, storage, bridges, devices, hardware, simulation, homeassistant, log, memory_limit`},
+			`edgemq.yaml:1: widgets: unknown key; known keys: gateway, broker, storage, bridges, sinks, devices, hardware, simulation, homeassistant, log, memory_limit`},
 		{"unknown nested key", "broker:\n  limits:\n    max_conections: 5\n",
 			`edgemq.yaml:3: broker.limits.max_conections: unknown key (did you mean "max_connections"?)`},
 		{"key in camel case", "broker: {limits: {maxConnections: 5}}",
@@ -689,7 +697,7 @@ func TestTooManyErrors(t *testing.T) {
 	if got, want := len(errs), maxErrors+1; got != want {
 		t.Fatalf("got %d errors, want %d", got, want)
 	}
-	if got, want := errs[0].Error(), `edgemq.yaml:1: k: unknown key; known keys: gateway, broker, storage, bridges, devices, hardware, simulation, homeassistant, log, memory_limit`; got != want {
+	if got, want := errs[0].Error(), `edgemq.yaml:1: k: unknown key; known keys: gateway, broker, storage, bridges, sinks, devices, hardware, simulation, homeassistant, log, memory_limit`; got != want {
 		t.Errorf("first error:\ngot  %s\nwant %s", got, want)
 	}
 	if got, want := errs[maxErrors].Error(), "edgemq.yaml: too many problems; 5 more problems not shown"; got != want {

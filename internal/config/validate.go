@@ -28,6 +28,7 @@ func (c *Config) validate(v *validator) {
 	c.Broker.validate(v, "broker")
 	c.Storage.validate(v, "storage")
 	validateBridges(v, c.Bridges)
+	validateSinks(v, c.Sinks)
 	validateDevices(v, c.Devices, c.Gateway.ID)
 	c.validateHardware(v)
 	c.Log.validate(v, "log")
@@ -218,6 +219,7 @@ func (c *Config) CheckFiles() error {
 		}
 	}
 	checkBridgeFiles(v, c.Bridges)
+	checkSinkFiles(v, c.Sinks)
 	return v.err()
 }
 
