@@ -90,6 +90,8 @@ func (s *Server) NewClient(id string) (*Client, error) {
 	}
 	ss := s.newSession(id)
 	ss.inproc = c
+	ss.cleanStart = true
+	ss.connectedAt = time.Now()
 	c.sess = ss
 	s.sessions[id] = ss
 	s.mu.Unlock()

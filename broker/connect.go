@@ -257,6 +257,10 @@ func (s *Server) attach(c *conn, cleanStart bool, expiry uint32, window int,
 	ss.ci.Store(&c.ci)
 	ss.expiry = expiry
 	ss.window = window
+	ss.cleanStart = cleanStart
+	ss.version = c.version
+	ss.remote = c.nc.RemoteAddr()
+	ss.connectedAt = time.Now()
 	ss.will = will
 	ss.willDelay = willDelay
 	ss.setStoredLocked()

@@ -54,6 +54,9 @@ func (s *Server) publish(f *flusher, m *Message, durable confirmer) bool {
 	clear(mb.entries)
 	mb.entries = mb.entries[:0]
 	matchPool.Put(mb)
+	if o := s.observer.Load(); o != nil {
+		(*o)(m)
+	}
 	if durable != nil && s.commit != nil && s.commit.Uncommitted() {
 		// Acknowledged means on disk: the ack waits for the sync of what
 		// this publish stored (and of whatever was written before it).
@@ -129,22 +132,32 @@ func newOutMsg(m *Message, sub subscription) outMsg {
 // in memory: they are published again after a restart, and writing them
 // every sys_interval would only wear the SD card.
 func (s *Server) setRetained(m *Message) {
-	keep := !strings.HasPrefix(m.Topic, "$SYS/")
 	if len(m.Payload) == 0 {
-		if s.retained.Delete(m.Topic) && keep {
-			if err := s.opts.Store.DeleteRetained(m.Topic); err != nil {
-				s.log.Error("delete retained message", "topic", m.Topic, "err", err)
-			}
+		if _, err := s.unretain(m.Topic); err != nil {
+			s.log.Error("delete retained message", "topic", m.Topic, "err", err)
 		}
 		return
 	}
 	s.retained.Set(m.Topic, m)
-	if !keep {
+	if strings.HasPrefix(m.Topic, "$SYS/") {
 		return
 	}
 	if err := s.opts.Store.SetRetained(m); err != nil {
 		s.log.Error("store retained message", "topic", m.Topic, "err", err)
 	}
+}
+
+// unretain deletes the retained message of topic, from the Store too
+// unless it is a $SYS/ topic (see setRetained). It reports whether there
+// was one, and the Store's error.
+func (s *Server) unretain(topic string) (bool, error) {
+	if !s.retained.Delete(topic) {
+		return false, nil
+	}
+	if strings.HasPrefix(topic, "$SYS/") {
+		return true, nil
+	}
+	return true, s.opts.Store.DeleteRetained(topic)
 }
 
 // subscribe adds or replaces ss's subscription for so. It returns the

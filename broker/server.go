@@ -33,8 +33,9 @@ type Server struct {
 	uids     atomic.Uint64
 	auth     atomic.Pointer[authHolder] // see SetAuthorizer
 	backoff  authBackoff
-	commit   Committer // opts.Store, when it commits in batches; else nil
-	late     lateFlush // acks confirmed from other goroutines (lateflush.go)
+	commit   Committer                      // opts.Store, when it commits in batches; else nil
+	late     lateFlush                      // acks confirmed from other goroutines (lateflush.go)
+	observer atomic.Pointer[func(*Message)] // see SetPublishObserver
 
 	mu        sync.Mutex
 	sessions  map[string]*session // by client id

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,6 +58,13 @@ type session struct {
 	willTimer   *time.Timer
 	expiryTimer *time.Timer
 	ended       bool // removed from the server; no more deliveries
+
+	// The last connection, for Server.Sessions: kept while offline, unset
+	// for a session restored from the Store until its client returns.
+	cleanStart  bool
+	version     byte     // protocol level of the CONNECT; 0 for in-process
+	remote      net.Addr // the client's address; nil for in-process
+	connectedAt time.Time
 
 	// stored: the session is persistent and kept in Options.Store (see
 	// sessionstore.go); nextSeq numbers its stored messages.
