@@ -109,6 +109,7 @@ broker:
     - {type: tcp, address: "127.0.0.1:0"}
   sys_interval: 1s
 storage: {dir: "$dir/data"}
+http: {address: "127.0.0.1:0"}
 bridges:
   - name: up
     address: tcp://127.0.0.1:$uplink

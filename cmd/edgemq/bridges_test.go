@@ -45,6 +45,7 @@ bridges:
 	defer cancel()
 	var stderr syncBuffer
 	done := make(chan int, 1)
+	freeHTTP(t, cfg)
 	go func() { done <- run(ctx, []string{"run", "--config", cfg}, &bytes.Buffer{}, &stderr) }()
 	brokertest.WaitReady(t, addr)
 

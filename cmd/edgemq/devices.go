@@ -38,6 +38,8 @@ type deviceSet struct {
 	client *broker.Client
 	sup    *devices.Supervisor
 	disc   *hass.Discovery
+	// running are the devices sup runs, in its order.
+	running []config.Device
 	// discovered are the discovery topics published by this process, so
 	// that a restart removes those of devices no longer configured.
 	discovered []string
@@ -120,7 +122,7 @@ func (ds *deviceSet) restart(sec deviceSection) error {
 		ds.discovered = disc.Topics()
 	}
 	ds.mu.Lock()
-	ds.client, ds.sup, ds.disc = c, sup, disc
+	ds.client, ds.sup, ds.disc, ds.running = c, sup, disc, sec.Devices
 	ds.mu.Unlock()
 	for _, d := range sec.Devices {
 		ds.log.Info("device started", "device", d.ID, "type", d.Type, "topic", d.DeviceTopic(ds.gatewayID))
@@ -133,7 +135,7 @@ func (ds *deviceSet) restart(sec deviceSection) error {
 func (ds *deviceSet) stop() {
 	ds.mu.Lock()
 	sup, c, disc := ds.sup, ds.client, ds.disc
-	ds.sup, ds.client, ds.disc = nil, nil, nil
+	ds.sup, ds.client, ds.disc, ds.running = nil, nil, nil, nil
 	ds.mu.Unlock()
 	if disc != nil {
 		disc.Close()

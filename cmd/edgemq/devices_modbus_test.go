@@ -168,7 +168,7 @@ devices:
 	brokertest.Eventually(t, 5*time.Second, func() bool { return bus.sim.HoldingRegisters(1, 20, 1)[0] == 215 }, "register written")
 	brokertest.Eventually(t, 5*time.Second, func() bool { return c.last(p+"meter1/setpoint") == "21.5" }, "setpoint read back")
 	set("meter1/setpoint", "lots") // refused: counted, not written
-	brokertest.Eventually(t, 5*time.Second, func() bool { return c.counter("rs485", "parse_errors") == 1 }, "bad payload counted\n"+c.dump())
+	brokertest.Eventually(t, 5*time.Second, func() bool { return c.counter("rs485", "commands_rejected") == 1 }, "bad payload counted\n"+c.dump())
 	if got := bus.sim.HoldingRegisters(1, 20, 1)[0]; got != 215 {
 		t.Errorf("register %d after a refused payload", got)
 	}

@@ -332,7 +332,7 @@ func TestDevicesReload(t *testing.T) {
 	b := devicestest.OpenPTY(t, filepath.Join(dir, "b"))
 	addr := freeAddr(t)
 	cfg := filepath.Join(dir, "edgemq.yaml")
-	base := fmt.Sprintf("gateway: {id: gw}\nbroker:\n  listeners:\n    - {type: tcp, address: %q}\nstorage: {dir: %q}\ndevices:\n  - {id: a, type: serial, port: %q, format: kv}\n",
+	base := fmt.Sprintf("gateway: {id: gw}\nbroker:\n  listeners:\n    - {type: tcp, address: %q}\nstorage: {dir: %q}\nhttp: {address: \"127.0.0.1:0\"}\ndevices:\n  - {id: a, type: serial, port: %q, format: kv}\n",
 		addr, filepath.Join(dir, "data"), a.Link)
 	if err := os.WriteFile(cfg, []byte(base), 0o600); err != nil {
 		t.Fatal(err)

@@ -76,6 +76,7 @@ func startGateway(t *testing.T, cfg, addr string, args ...string) *gateway {
 // environment.
 func startGatewayEnv(t *testing.T, env []string, cfg, addr string, args ...string) *gateway {
 	t.Helper()
+	freeHTTP(t, cfg)
 	g := &gateway{log: &lockedBuffer{}, done: make(chan error, 1)}
 	g.cmd = exec.Command(binPath, append([]string{"run", "--config", cfg}, args...)...)
 	g.cmd.Env = append(os.Environ(), env...)
@@ -139,6 +140,28 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// freeHTTP makes the gateway of config file path serve HTTP on a port it
+// picks instead of the default 127.0.0.1:8080 (which another program, or
+// another test's gateway, may hold), unless the file has an http
+// section.
+func freeHTTP(t testing.TB, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return // the test means a missing file
+	}
+	if bytes.HasPrefix(data, []byte("http:")) || bytes.Contains(data, []byte("\nhttp:")) {
+		return
+	}
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		data = append(data, '\n')
+	}
+	data = append(data, "http: {address: \"127.0.0.1:0\"}\n"...)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func writeConfig(t *testing.T, dir, addr string) string {

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 
 	"github.com/edgemq/edgemq/broker"
 	"github.com/edgemq/edgemq/internal/config"
@@ -32,6 +33,10 @@ type reloader struct {
 	bridges *bridgeSet
 	// sinks are reconfigured, started or stopped as the section says.
 	sinks *sinkSet
+	// users are the dashboard's logins, from broker.auth.
+	users *webUsers
+	// current is cfg for other goroutines (the HTTP side's config page).
+	current atomic.Pointer[config.Config]
 }
 
 func (r *reloader) reload() {
@@ -56,6 +61,12 @@ func (r *reloader) reload() {
 	if err != nil {
 		r.log.Error("reload refused, the running configuration stays", "err", err)
 		return
+	}
+	if r.users != nil {
+		if err := r.users.set(cfg.Broker.Auth); err != nil {
+			r.log.Error("reload refused, the running configuration stays", "err", err)
+			return
+		}
 	}
 	r.srv.SetAuthorizer(az)
 	r.level.Set(lv)
@@ -103,6 +114,7 @@ func (r *reloader) reload() {
 		}
 	}
 	r.cfg = &next
+	r.current.Store(r.cfg)
 	r.log.Info("configuration reloaded", "applied", applied, "needs_restart", restart)
 }
 
@@ -119,6 +131,7 @@ func needsRestart(old, cfg *config.Config) []string {
 		{"broker.limits", old.Broker.Limits, cfg.Broker.Limits},
 		{"broker.sys_interval", old.Broker.SysInterval, cfg.Broker.SysInterval},
 		{"storage", old.Storage, cfg.Storage},
+		{"http", old.HTTP, cfg.HTTP},
 	} {
 		if !reflect.DeepEqual(s.old, s.new) {
 			out = append(out, s.name)

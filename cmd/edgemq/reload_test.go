@@ -26,7 +26,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 		t.Helper()
 		y := "broker:\n  listeners:\n    - {type: tcp, address: \"" + address + "\"}\n" +
 			"  auth:\n    roles:\n      - {name: r, allow: [{subscribe: \"#\"}, {publish: \"" + publish + "\"}]}\n" +
-			"    anonymous_roles: [r]\nstorage: {dir: " + filepath.Join(dir, "data") + "}\n" + strings.Join(extra, "")
+			"    anonymous_roles: [r]\nstorage: {dir: " + filepath.Join(dir, "data") + "}\nhttp: {address: \"127.0.0.1:0\"}\n" + strings.Join(extra, "")
 		if err := os.WriteFile(cfgPath, []byte(y), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -36,6 +36,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	defer cancel()
 	var stderr syncBuffer
 	done := make(chan int, 1)
+	freeHTTP(t, cfgPath)
 	go func() { done <- run(ctx, []string{"run", "--config", cfgPath}, &bytes.Buffer{}, &stderr) }()
 	defer func() {
 		cancel()
@@ -114,7 +115,7 @@ func TestReloadBridgeRule(t *testing.T) {
 	addr := freeAddr(t)
 	cfg := filepath.Join(dir, "edgemq.yaml")
 	write := func(remote string) {
-		y := "broker:\n  listeners:\n    - {type: tcp, address: \"" + addr + "\"}\nstorage: {dir: " + filepath.Join(dir, "data") + "}\n" +
+		y := "broker:\n  listeners:\n    - {type: tcp, address: \"" + addr + "\"}\nstorage: {dir: " + filepath.Join(dir, "data") + "}\nhttp: {address: \"127.0.0.1:0\"}\n" +
 			"bridges:\n  - {name: up, address: \"tcp://" + up.addr + "\", out: [{local: \"sensors/#\", remote: \"" + remote + "\", qos: 1}]}\n"
 		if err := os.WriteFile(cfg, []byte(y), 0o600); err != nil {
 			t.Fatal(err)

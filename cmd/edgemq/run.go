@@ -149,6 +149,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	defer st.close(log) // after serve has shut the broker down
 	rl := &reloader{path: *cfgPath, cfg: cfg, log: log, level: level}
+	rl.current.Store(cfg)
 	if err := serve(ctx, cfg, log, hup, rl, st.store, st.db); err != nil {
 		log.Error("edgemq stopped", "err", err)
 		return 1
@@ -178,36 +179,59 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, hup <-chan
 		defer cancel()
 		srv.Shutdown(sctx)
 	}
+	// undo stops what started, in reverse order, when a later step fails.
+	undo := []func(){shutdown}
+	fail := func(err error) error {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+		return err
+	}
+	users := &webUsers{}
+	if err := users.set(cfg.Broker.Auth); err != nil {
+		return fail(err)
+	}
+	ready := &readiness{stored: db}
+	sets := &gatewaySets{}
+	// The HTTP side tracks topics from here on: what bridges and devices
+	// publish at their start shows on the dashboard.
+	ws, err := newWeb(cfg, srv, db, users, ready, sets, rl.current.Load, log)
+	if err != nil {
+		return fail(err)
+	}
+	if ws != nil {
+		undo = append(undo, func() { closeWeb(ws, log) })
+	}
 	// The bridges subscribe before the listeners open: a client that
 	// connects at once (one resending after a restart) must not have a
 	// QoS 1 message acknowledged that no bridge took.
 	bridges, err := startBridges(srv, db, cfg, log)
 	if err != nil {
-		shutdown()
-		return err
+		return fail(err)
 	}
+	undo = append(undo, bridges.stop)
 	sinks, err := startSinks(srv, db, cfg.Sinks, cfg.Gateway.ID, time.Duration(cfg.Broker.SysInterval), log)
 	if err != nil {
-		bridges.stop()
-		shutdown()
-		return err
+		return fail(err)
 	}
+	undo = append(undo, sinks.stop)
 	devs, err := startDevices(srv, db, cfg, log)
 	if err != nil {
-		sinks.stop()
-		bridges.stop()
-		shutdown()
-		return err
+		return fail(err)
 	}
+	undo = append(undo, devs.stop)
 	if err := srv.Start(); err != nil {
-		devs.stop()
-		sinks.stop()
-		bridges.stop()
-		shutdown()
-		return err
+		return fail(err)
 	}
+	sets.bridges, sets.sinks, sets.devices = bridges, sinks, devs
+	if ws != nil {
+		if err := ws.Start(); err != nil {
+			return fail(err)
+		}
+	}
+	ready.set(true, nil)
 	log.Info("edgemq started", "version", version, "gateway", cfg.Gateway.ID)
-	rl.srv, rl.devices, rl.bridges, rl.sinks = srv, devs, bridges, sinks
+	rl.srv, rl.devices, rl.bridges, rl.sinks, rl.users = srv, devs, bridges, sinks, users
 	// systemd: READY once listeners are bound and storage is open; the
 	// watchdog is pinged from this loop, after asking the broker for its
 	// figures, so a broker that hangs stops the pings.
@@ -233,6 +257,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, hup <-chan
 	}
 	notify(log, sdnotify.Stopping())
 	log.Info("shutting down")
+	ready.set(false, errors.New("shutting down"))
+	if ws != nil {
+		closeWeb(ws, log)
+	}
 	devs.stop()    // first: they publish through the broker, the bridges and sinks
 	bridges.stop() // before the broker, so that no publisher waits on them
 	sinks.stop()

@@ -150,7 +150,7 @@ func TestReloadSinks(t *testing.T) {
 	dir := t.TempDir()
 	addr := freeAddr(t)
 	cfg := filepath.Join(dir, "edgemq.yaml")
-	base := fmt.Sprintf("gateway: {id: gw}\nbroker:\n  listeners: [{type: tcp, address: %q}]\nstorage: {dir: %q}\n", addr, filepath.Join(dir, "data"))
+	base := fmt.Sprintf("gateway: {id: gw}\nbroker:\n  listeners: [{type: tcp, address: %q}]\nstorage: {dir: %q}\nhttp: {address: \"127.0.0.1:0\"}\n", addr, filepath.Join(dir, "data"))
 	sink := fmt.Sprintf("sinks:\n  - {name: events, url: %q, filters: [\"sensors/#\"], batch: {max_delay: 20ms}}\n", hook.URL)
 	write := func(s string) {
 		if err := os.WriteFile(cfg, []byte(s), 0o600); err != nil {

@@ -332,6 +332,7 @@ broker:
   sys_interval: 0s
 storage: {dir: %q}
 log: {level: warn}
+http: {address: ""}
 bridges:
   - name: cloud
     address: tcp://127.0.0.1:%d

@@ -107,6 +107,7 @@ func edgemqConfig(port int, dataDir string) string {
   sys_interval: 0s
 storage: {dir: %q}
 log: {level: warn}
+http: {address: ""}
 `, port, dataDir)
 }
 

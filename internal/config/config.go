@@ -32,6 +32,7 @@ type Config struct {
 	Hardware      string        `yaml:"hardware"`
 	Simulation    Simulation    `yaml:"simulation"`
 	HomeAssistant HomeAssistant `yaml:"homeassistant"`
+	HTTP          HTTP          `yaml:"http"`
 	Log           Log           `yaml:"log"`
 	MemoryLimit   Size          `yaml:"memory_limit"` // becomes GOMEMLIMIT; 0 = unset
 
@@ -120,7 +121,9 @@ type Auth struct {
 // Role is a named set of rules. Filters may hold %u (username) and %c
 // (client id). A deny rule wins over every allow rule.
 type Role struct {
-	Name  string `yaml:"name"`
+	Name string `yaml:"name"`
+	// Admin lets the role's users log in to the dashboard and HTTP API.
+	Admin bool   `yaml:"admin"`
 	Allow []Rule `yaml:"allow"`
 	Deny  []Rule `yaml:"deny"`
 }

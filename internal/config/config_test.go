@@ -54,6 +54,7 @@ func defaults() Config {
 		Devices:       []Device{},
 		Hardware:      "host",
 		HomeAssistant: HomeAssistant{Prefix: "homeassistant"},
+		HTTP:          HTTP{Address: "127.0.0.1:8080", Open: true},
 		Log:           Log{Level: "info"},
 		MemoryLimit:   0,
 	}
@@ -180,7 +181,7 @@ func TestExampleFile(t *testing.T) {
 			Auth: Auth{
 				PasswordFile: "/etc/edgemq/passwd",
 				Roles: []Role{
-					{Name: "operator",
+					{Name: "operator", Admin: true,
 						Allow: []Rule{{Subscribe: "#"}, {Publish: "edgemq/+/+/+/set"}, {Topic: "home/%u/#"}},
 						Deny:  []Rule{{Subscribe: "secrets/#"}}},
 					{Name: "sensors", Allow: []Rule{{Publish: "sensors/%c/#"}, {Subscribe: "cmd/%c/+"}}, Deny: []Rule{}},
@@ -225,6 +226,7 @@ func TestExampleFile(t *testing.T) {
 		Simulation: Simulation{I2C: []SimChip{{Bus: "1", Address: 0x77, PointerBytes: 1,
 			Registers: map[string][]int{"0xD0": {0x60}}}}},
 		HomeAssistant: HomeAssistant{Discovery: true, Prefix: "ha"},
+		HTTP:          HTTP{Address: "0.0.0.0:8443", Cert: "/etc/edgemq/server.pem", Key: "/etc/edgemq/server.key"},
 		Log:           Log{Level: "info"},
 		MemoryLimit:   96 * MiB,
 	}
@@ -255,7 +257,7 @@ func TestParseFixtures(t *testing.T) {
 		},
 		Storage: Storage{Dir: "/var/lib/edgemq # not a comment"},
 		Bridges: []Bridge{},
-		Sinks:   []Sink{}, Devices: []Device{}, Hardware: "host", HomeAssistant: HomeAssistant{Prefix: "homeassistant"},
+		Sinks:   []Sink{}, Devices: []Device{}, Hardware: "host", HomeAssistant: HomeAssistant{Prefix: "homeassistant"}, HTTP: HTTP{Address: "127.0.0.1:8080", Open: true},
 		Log:         Log{Level: "debug"},
 		MemoryLimit: GB,
 	}
@@ -430,7 +432,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown top-level key", "brokr: {}",
 			`edgemq.yaml:1: brokr: unknown key (did you mean "broker"?)`},
 		{"unknown key, no suggestion", "widgets: []",
-			`edgemq.yaml:1: widgets: unknown key; known keys: gateway, broker, storage, bridges, sinks, devices, hardware, simulation, homeassistant, log, memory_limit`},
+			`edgemq.yaml:1: widgets: unknown key; known keys: gateway, broker, storage, bridges, sinks, devices, hardware, simulation, homeassistant, http, log, memory_limit`},
 		{"unknown nested key", "broker:\n  limits:\n    max_conections: 5\n",
 			`edgemq.yaml:3: broker.limits.max_conections: unknown key (did you mean "max_connections"?)`},
 		{"key in camel case", "broker: {limits: {maxConnections: 5}}",
@@ -697,7 +699,7 @@ func TestTooManyErrors(t *testing.T) {
 	if got, want := len(errs), maxErrors+1; got != want {
 		t.Fatalf("got %d errors, want %d", got, want)
 	}
-	if got, want := errs[0].Error(), `edgemq.yaml:1: k: unknown key; known keys: gateway, broker, storage, bridges, sinks, devices, hardware, simulation, homeassistant, log, memory_limit`; got != want {
+	if got, want := errs[0].Error(), `edgemq.yaml:1: k: unknown key; known keys: gateway, broker, storage, bridges, sinks, devices, hardware, simulation, homeassistant, http, log, memory_limit`; got != want {
 		t.Errorf("first error:\ngot  %s\nwant %s", got, want)
 	}
 	if got, want := errs[maxErrors].Error(), "edgemq.yaml: too many problems; 5 more problems not shown"; got != want {

@@ -31,6 +31,7 @@ func (c *Config) validate(v *validator) {
 	validateSinks(v, c.Sinks)
 	validateDevices(v, c.Devices, c.Gateway.ID)
 	c.validateHardware(v)
+	c.HTTP.validate(v, "http")
 	c.Log.validate(v, "log")
 	switch {
 	case c.MemoryLimit < 0:
@@ -219,6 +220,11 @@ func (c *Config) CheckFiles() error {
 		}
 	}
 	checkBridgeFiles(v, c.Bridges)
+	if h := c.HTTP; h.Cert != "" && h.Key != "" {
+		if _, err := tls.LoadX509KeyPair(h.Cert, h.Key); err != nil {
+			v.errorf("http.cert", "%s with key %s: %v", h.Cert, h.Key, err)
+		}
+	}
 	checkSinkFiles(v, c.Sinks)
 	return v.err()
 }
