@@ -35,6 +35,9 @@ type reloader struct {
 	sinks *sinkSet
 	// users are the dashboard's logins, from broker.auth.
 	users *webUsers
+	// warnings are problems found at start (an --import refused), shown
+	// on the dashboard.
+	warnings []string
 	// current is cfg for other goroutines (the HTTP side's config page).
 	current atomic.Pointer[config.Config]
 }

@@ -103,7 +103,12 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) int {
 	cfgPath := fs.String("config", "", "configuration `file` (default: embedded defaults)")
 	resetData := fs.Bool("reset-data", false, "move the storage directory aside (to DIR.broken-TIMESTAMP) and start with empty state")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `file` until exit (for performance work)")
+	importPath := fs.String("import", "", "if `file` exists and is valid, it replaces the --config file and is removed (an SD card's boot partition)")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *importPath != "" && *cfgPath == "" {
+		fmt.Fprintln(stderr, "edgemq: --import needs --config (the file it replaces)")
 		return 2
 	}
 	if *cpuProfile != "" {
@@ -117,12 +122,23 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) int {
 		}
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
+	var warnings []string
+	if *importPath != "" {
+		if _, w := importConfig(*importPath, *cfgPath); w != "" {
+			warnings = append(warnings, w)
+		}
+	}
 	cfg := config.Demo()
 	if *cfgPath != "" {
 		var err error
 		cfg, err = config.Load(*cfgPath)
 		if err == nil {
 			err = cfg.CheckFiles()
+		}
+		if errors.Is(err, os.ErrNotExist) && *importPath != "" && !exists(*cfgPath) {
+			// Nothing imported yet (a fresh card): the defaults, no demo.
+			cfg, err = config.Default(), nil
+			warnings = append(warnings, fmt.Sprintf("no configuration at %s yet: running the defaults; put edgemq.yaml at %s", *cfgPath, *importPath))
 		}
 		if err != nil {
 			fmt.Fprintln(stderr, err)
@@ -133,6 +149,12 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "edgemq:", err)
 		return 1
+	}
+	for _, w := range warnings {
+		log.Warn(w)
+	}
+	if *importPath != "" && len(warnings) == 0 {
+		log.Info("configuration in effect", "file", *cfgPath)
 	}
 	if cfg.MemoryLimit > 0 {
 		debug.SetMemoryLimit(int64(cfg.MemoryLimit))
@@ -148,7 +170,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	defer st.close(log) // after serve has shut the broker down
-	rl := &reloader{path: *cfgPath, cfg: cfg, log: log, level: level}
+	rl := &reloader{path: *cfgPath, cfg: cfg, log: log, level: level, warnings: warnings}
 	rl.current.Store(cfg)
 	if err := serve(ctx, cfg, log, hup, rl, st.store, st.db); err != nil {
 		log.Error("edgemq stopped", "err", err)
@@ -195,7 +217,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, hup <-chan
 	sets := &gatewaySets{}
 	// The HTTP side tracks topics from here on: what bridges and devices
 	// publish at their start shows on the dashboard.
-	ws, err := newWeb(cfg, srv, db, users, ready, sets, rl.current.Load, log)
+	ws, err := newWeb(cfg, srv, db, users, ready, sets, rl.current.Load, rl.warnings, log)
 	if err != nil {
 		return fail(err)
 	}
@@ -325,4 +347,11 @@ func brokerOptions(cfg *config.Config, log *slog.Logger) broker.Options {
 		})
 	}
 	return opts
+}
+
+// exists reports whether path names something (a file that cannot be
+// read for another reason counts as existing: its error is reported).
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return !errors.Is(err, os.ErrNotExist)
 }

@@ -99,7 +99,7 @@ func (r *readiness) check() error {
 // when it has none); it tracks topics at once, serves after Start. The
 // sets may be filled in later, before Start.
 func newWeb(cfg *config.Config, srv *broker.Server, db *kv.DB, users *webUsers, ready *readiness,
-	sets *gatewaySets, current func() *config.Config, log *slog.Logger) (*web.Server, error) {
+	sets *gatewaySets, current func() *config.Config, warnings []string, log *slog.Logger) (*web.Server, error) {
 	h := cfg.HTTP
 	if h.Address == "" {
 		return nil, nil
@@ -119,7 +119,7 @@ func newWeb(cfg *config.Config, srv *broker.Server, db *kv.DB, users *webUsers, 
 	ws, err := web.New(web.Options{
 		Address: h.Address, Open: h.OpenAccess(), TLS: tlsCfg, Users: users,
 		Version: version, GatewayID: cfg.Gateway.ID, Hardware: cfg.Hardware, DataDir: cfg.Storage.Dir,
-		MemoryLimit: int64(cfg.MemoryLimit), Logger: log,
+		MemoryLimit: int64(cfg.MemoryLimit), Warnings: warnings, Logger: log,
 	}, web.Sources{
 		Broker:  srv,
 		Bridges: func() []web.BridgeInfo { return sets.bridges.infos() },

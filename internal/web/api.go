@@ -38,6 +38,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 		"messages": map[string]any{"received": st.MessagesReceived, "sent": st.MessagesSent,
 			"received_per_second": round2(in), "sent_per_second": round2(out), "dropped": st.PublishDropped},
 		"bytes":         map[string]any{"received": st.BytesReceived, "sent": st.BytesSent},
+		"warnings":      append([]string{}, s.opts.Warnings...),
 		"subscriptions": st.Subscriptions, "retained": st.RetainedMessages,
 		"memory": map[string]any{"heap_bytes": ms.HeapAlloc, "sys_bytes": ms.Sys, "limit_bytes": s.opts.MemoryLimit},
 		"disk":   disk,

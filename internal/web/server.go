@@ -106,6 +106,9 @@ type Options struct {
 	DataDir   string
 	// MemoryLimit is the Go memory limit in bytes (0: none).
 	MemoryLimit int64
+	// Warnings are shown on the dashboard's overview (problems found at
+	// start, e.g. a configuration that was not imported).
+	Warnings []string
 	// HistoryInterval is the period of the history's points; 0:
 	// DefaultHistoryInterval.
 	HistoryInterval time.Duration

@@ -400,6 +400,13 @@ pages.overview = {
     ]);
     const c = o.clients || {}, m = o.messages || {}, b = o.bytes || {}, mem = o.memory || {}, d = o.disk || {};
     const f = (n, v, t) => field('overview', n, v, t);
+    const warns = Array.isArray(o.warnings) ? o.warnings : [];
+    const wn = document.getElementById('warnings');
+    if (wn.dataset.text !== warns.join('\n')) {
+      wn.replaceChildren(...warns.map((w) => el('p', { text: w })));
+      wn.dataset.text = warns.join('\n');
+    }
+    wn.hidden = warns.length === 0;
     f('clients-connected', plainInt(c.connected));
     f('clients-sessions', fmtInt(c.sessions));
     f('clients-maximum', fmtInt(c.maximum));
