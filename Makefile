@@ -104,3 +104,26 @@ install: $(if $(BIN),,build)
 
 clean:
 	rm -rf dist edgemq
+
+# make image: the SD card image for Raspberry Pi (image/build.sh; needs root,
+# mmdebstrap, qemu-user-static with binfmt, fdisk, dosfstools, mtools,
+# e2fsprogs, cpio). IMAGE_ARCH arm64 (Pi 3, 4, Zero 2 W) or armhf; the base
+# root filesystem is cached in IMAGE_CACHE (IMAGE_BASE_REFRESH=1 rebuilds it).
+IMAGE_ARCH  ?= arm64
+IMAGE_CACHE ?= dist/image-cache
+IMAGE       ?= dist/edgemq-$(VERSION)-$(IMAGE_ARCH).img
+IMAGE_BIN   ?= dist/edgemq-linux-$(if $(filter armhf,$(IMAGE_ARCH)),armv7,$(IMAGE_ARCH))
+
+.PHONY: image image-test
+
+## image: dist/edgemq-VERSION-IMAGE_ARCH.img, a Debian SD card image with the gateway
+##        (see docs/image.md); prints its size and SHA-256
+image: cross
+	IMAGE_ARCH='$(IMAGE_ARCH)' VERSION='$(VERSION)' BIN='$(IMAGE_BIN)' IMAGE_CACHE='$(IMAGE_CACHE)' \
+	  bash image/build.sh
+
+## image-test: make image (arm64), then boot it under qemu-system-aarch64 and check the
+##             gateway in it over MQTT and SSH (image/test.sh)
+image-test:
+	$(MAKE) image IMAGE_ARCH=arm64
+	bash image/test.sh 'dist/edgemq-$(VERSION)-arm64.img'
