@@ -3,9 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/edgemq/edgemq/internal/config"
@@ -18,12 +20,19 @@ import (
 // it is and is kept, with the reason in from.error.txt beside it. The
 // returned warning (empty if none) goes to the log and the dashboard.
 func importConfig(from, to string) (imported bool, warning string) {
-	data, err := os.ReadFile(from)
+	fi, err := os.Lstat(from)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, ""
 	}
-	if err == nil && len(data) > config.MaxFileSize {
+	var data []byte
+	switch {
+	case err != nil:
+	case !fi.Mode().IsRegular():
+		err = fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+	case fi.Size() > config.MaxFileSize:
 		err = fmt.Errorf("larger than %d bytes", config.MaxFileSize)
+	default:
+		data, err = readLimited(from, config.MaxFileSize)
 	}
 	var cfg *config.Config
 	if err == nil {
@@ -39,8 +48,12 @@ func importConfig(from, to string) (imported bool, warning string) {
 		warning = fmt.Sprintf("%s was not imported, the gateway runs its previous configuration: %v", from, err)
 		note := fmt.Sprintf("%s\n%s was not imported; the gateway runs its previous configuration.\n\n%v\n",
 			time.Now().UTC().Format(time.RFC3339), filepath.Base(from), err)
-		os.WriteFile(from+".error.txt", []byte(note), 0o600) //nolint:errcheck // best effort: the log has it too
+		writeNote(from+".error.txt", note) // best effort: the log has it too
 		return false, warning
+	}
+	// A symlinked --config is replaced where it points, not unlinked.
+	if real, err := filepath.EvalSymlinks(to); err == nil {
+		to = real
 	}
 	if err := writeFileAtomic(to, data, 0o600); err != nil {
 		return false, fmt.Sprintf("%s was not imported: %v", from, err)
@@ -90,4 +103,29 @@ func writeFileAtomic(path string, data []byte, perm fs.FileMode) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// readLimited reads at most max bytes of path; more is an error.
+func readLimited(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err == nil && int64(len(data)) > max {
+		err = fmt.Errorf("larger than %d bytes", max)
+	}
+	return data, err
+}
+
+// writeNote writes a note beside the refused file without following a
+// symlink planted at its name.
+func writeNote(path, note string) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return
+	}
+	f.WriteString(note)
+	f.Close()
 }

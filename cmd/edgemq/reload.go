@@ -11,6 +11,7 @@ import (
 	"github.com/edgemq/edgemq/broker"
 	"github.com/edgemq/edgemq/internal/config"
 	"github.com/edgemq/edgemq/internal/logging"
+	"github.com/edgemq/edgemq/internal/web"
 )
 
 // reloader applies a new configuration file on SIGHUP: the sections that
@@ -35,6 +36,8 @@ type reloader struct {
 	sinks *sinkSet
 	// users are the dashboard's logins, from broker.auth.
 	users *webUsers
+	// web is the HTTP side, nil when off.
+	web *web.Server
 	// warnings are problems found at start (an --import refused), shown
 	// on the dashboard.
 	warnings []string
@@ -69,6 +72,9 @@ func (r *reloader) reload() {
 		if err := r.users.set(cfg.Broker.Auth); err != nil {
 			r.log.Error("reload refused, the running configuration stays", "err", err)
 			return
+		}
+		if r.web != nil && !reflect.DeepEqual(r.cfg.Broker.Auth, cfg.Broker.Auth) {
+			r.web.ResetSessions() // a removed user or role must not stay logged in
 		}
 	}
 	r.srv.SetAuthorizer(az)

@@ -253,7 +253,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, hup <-chan
 	}
 	ready.set(true, nil)
 	log.Info("edgemq started", "version", version, "gateway", cfg.Gateway.ID)
-	rl.srv, rl.devices, rl.bridges, rl.sinks, rl.users = srv, devs, bridges, sinks, users
+	rl.srv, rl.devices, rl.bridges, rl.sinks, rl.users, rl.web = srv, devs, bridges, sinks, users, ws
 	// systemd: READY once listeners are bound and storage is open; the
 	// watchdog is pinged from this loop, after asking the broker for its
 	// figures, so a broker that hangs stops the pings.

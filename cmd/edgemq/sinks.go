@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"reflect"
 	"slices"
 	"sync"
@@ -202,11 +201,6 @@ func sinkConfig(sc config.Sink, gatewayID string, sysInterval time.Duration, log
 	return c, nil
 }
 
-// redactURL hides the password a url may hold, for logs.
-func redactURL(u string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		return "(invalid url)"
-	}
-	return p.Redacted()
-}
+// redactURL hides the password and query values a url may hold, for logs
+// and the dashboard.
+func redactURL(u string) string { return config.RedactURL(u) }

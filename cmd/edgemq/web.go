@@ -116,6 +116,9 @@ func newWeb(cfg *config.Config, srv *broker.Server, db *kv.DB, users *webUsers, 
 	if h.Open && !h.Loopback() {
 		log.Warn("http.open applies to loopback addresses only: a login is required on " + h.Address)
 	}
+	if !h.OpenAccess() && cfg.Broker.Auth.PasswordFile != "" && len(cfg.Broker.Auth.Roles) == 0 {
+		log.Warn("no roles: every user of the password file may log in to the dashboard; give the admins a role with admin: true")
+	}
 	ws, err := web.New(web.Options{
 		Address: h.Address, Open: h.OpenAccess(), TLS: tlsCfg, Users: users,
 		Version: version, GatewayID: cfg.Gateway.ID, Hardware: cfg.Hardware, DataDir: cfg.Storage.Dir,

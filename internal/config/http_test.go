@@ -43,7 +43,7 @@ func TestRedactedHidesSecrets(t *testing.T) {
 	c, err := Parse("edgemq.yaml", []byte(`bridges:
   - {name: up, address: "tcp://127.0.0.1:1883", password: hunter2, out: [{local: "a/#", remote: "b/#"}]}
 sinks:
-  - {name: s, url: "http://127.0.0.1:1/x", filters: ["a/#"], headers: {Authorization: "Bearer topsecret"}}
+  - {name: s, url: "https://bob:hunter3@127.0.0.1:1/x?api_key=TOPSECRET", filters: ["a/#"], headers: {Authorization: "Bearer topsecret"}}
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +56,9 @@ sinks:
 	h := r["sinks"].([]any)[0].(map[string]any)["headers"].(map[string]any)
 	if h["Authorization"] != "[hidden]" {
 		t.Errorf("sink headers %v", h)
+	}
+	if u := r["sinks"].([]any)[0].(map[string]any)["url"]; u != "https://bob:xxxxx@127.0.0.1:1/x?api_key=hidden" {
+		t.Errorf("sink url %v", u)
 	}
 	if r["broker"].(map[string]any)["sys_interval"] != "10s" {
 		t.Errorf("durations as text: %v", r["broker"].(map[string]any)["sys_interval"])

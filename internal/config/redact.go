@@ -2,13 +2,15 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"reflect"
 	"strings"
 )
 
 // Redacted returns c as plain maps, lists and scalars keyed by the YAML
 // names, ready for encoding/json, with every secret (passwords,
-// connection strings, sink headers) replaced by "[hidden]". Sizes and
+// connection strings, sink headers) replaced by "[hidden]" and URLs
+// (fields tagged redact:"url") without their password and query values. Sizes and
 // durations are their text ("256MiB", "10s").
 func (c *Config) Redacted() any {
 	return redact(reflect.ValueOf(*c))
@@ -37,6 +39,10 @@ func redact(v reflect.Value) any {
 			if !f.IsExported() || name == "" || name == "-" {
 				continue
 			}
+			if f.Tag.Get("redact") == "url" {
+				m[name] = RedactURL(v.Field(i).String())
+				continue
+			}
 			m[name] = redact(v.Field(i))
 		}
 		return m
@@ -56,4 +62,20 @@ func redact(v reflect.Value) any {
 	default:
 		return v.Interface()
 	}
+}
+
+// RedactURL returns u with its password and every query value hidden
+// (either may hold a token), or "(invalid url)".
+func RedactURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "(invalid url)"
+	}
+	if q := p.Query(); len(q) > 0 {
+		for k := range q {
+			q[k] = []string{"hidden"}
+		}
+		p.RawQuery = q.Encode()
+	}
+	return p.Redacted()
 }

@@ -21,7 +21,7 @@ type Sink struct {
 	// Name names the sink and its queue; required, unique among sinks.
 	Name string `yaml:"name"`
 	// URL is the endpoint: http://host[:port]/path or https://...
-	URL string `yaml:"url"`
+	URL string `yaml:"url" redact:"url"`
 	// Filters are the local topic filters whose messages are sent; at
 	// least one. A message matching several is sent once.
 	Filters []string `yaml:"filters"`

@@ -107,6 +107,11 @@ func filterParam(w http.ResponseWriter, r *http.Request) (string, bool) {
 		writeError(w, http.StatusBadRequest, "filter: "+err.Error())
 		return "", false
 	}
+	if _, _, shared := topic.ParseShared(f); shared {
+		// A stream in a shared group would take messages from its members.
+		writeError(w, http.StatusBadRequest, "filter: shared subscriptions ($share/...) are not allowed here")
+		return "", false
+	}
 	return f, true
 }
 

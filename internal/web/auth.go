@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,6 +31,9 @@ const (
 	loginMaxWait  = 10 * time.Second
 	loginForget   = 15 * time.Minute
 	maxLoginAddrs = 1024
+	// One password is verified at a time (PBKDF2 is costly on purpose);
+	// at most loginQueue attempts wait for their turn, the others get 429.
+	loginQueue = 16
 )
 
 type webSession struct {
@@ -96,6 +101,20 @@ func (st *sessionStore) get(id string) *webSession {
 	return ws
 }
 
+func (st *sessionStore) reset() {
+	st.mu.Lock()
+	clear(st.byID)
+	st.mu.Unlock()
+}
+
+// valid reports whether session id still exists (without touching it).
+func (st *sessionStore) valid(id string) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	_, ok := st.byID[id]
+	return ok
+}
+
 func (st *sessionStore) remove(id string) {
 	st.mu.Lock()
 	delete(st.byID, id)
@@ -104,8 +123,10 @@ func (st *sessionStore) remove(id string) {
 
 // loginLimiter slows down repeated failed logins from one address.
 type loginLimiter struct {
-	mu    sync.Mutex
-	fails map[string]*loginFails
+	mu      sync.Mutex
+	fails   map[string]*loginFails
+	slot    chan struct{} // capacity 1: the verification in progress
+	waiting atomic.Int32
 }
 
 type loginFails struct {
@@ -113,7 +134,40 @@ type loginFails struct {
 	last time.Time
 }
 
-func newLoginLimiter() *loginLimiter { return &loginLimiter{fails: make(map[string]*loginFails)} }
+func newLoginLimiter() *loginLimiter {
+	return &loginLimiter{fails: make(map[string]*loginFails), slot: make(chan struct{}, 1)}
+}
+
+// verify runs check in the one verification slot, after the address's
+// penalty; ok is false if the request gave up or too many wait.
+func (l *loginLimiter) verify(ctx context.Context, addr string, check func() bool) (passed, ok bool) {
+	if l.waiting.Add(1) > loginQueue {
+		l.waiting.Add(-1)
+		return false, false
+	}
+	defer l.waiting.Add(-1)
+	if d := l.wait(addr); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return false, false
+		}
+	}
+	select {
+	case l.slot <- struct{}{}:
+	case <-ctx.Done():
+		return false, false
+	}
+	defer func() { <-l.slot }()
+	if check() {
+		l.succeeded(addr)
+		return true, true
+	}
+	l.failed(addr)
+	return false, true
+}
 
 // wait returns how long a login attempt from addr must wait.
 func (l *loginLimiter) wait(addr string) time.Duration {
@@ -129,14 +183,17 @@ func (l *loginLimiter) wait(addr string) time.Duration {
 func (l *loginLimiter) failed(addr string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.fails) >= maxLoginAddrs {
+	if len(l.fails) >= maxLoginAddrs && l.fails[addr] == nil {
+		var oldest string
 		for k, v := range l.fails {
 			if time.Since(v.last) > loginForget {
 				delete(l.fails, k)
+			} else if oldest == "" || v.last.Before(l.fails[oldest].last) {
+				oldest = k
 			}
 		}
 		if len(l.fails) >= maxLoginAddrs {
-			clear(l.fails)
+			delete(l.fails, oldest)
 		}
 	}
 	f := l.fails[addr]
@@ -170,6 +227,18 @@ func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 		if ws == nil {
 			if c, err := r.Cookie(sessionCookie); err == nil {
 				ws = s.sessions.get(c.Value)
+			}
+		}
+		if ws == nil && r.URL.Path == "/metrics" {
+			// Prometheus scrapes with HTTP Basic auth, not a session.
+			if user, pass, ok := r.BasicAuth(); ok && s.opts.Users != nil {
+				passed, _ := s.logins.verify(r.Context(), clientAddr(r), func() bool { return s.opts.Users.Login(user, pass) })
+				if passed {
+					ws = &webSession{user: user}
+				}
+			}
+			if ws == nil {
+				w.Header().Set("WWW-Authenticate", `Basic realm="edgemq metrics"`)
 			}
 		}
 		if ws == nil {
@@ -220,22 +289,18 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	addr := clientAddr(r)
-	if d := s.logins.wait(addr); d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
+	passed, ok := s.logins.verify(r.Context(), addr, func() bool {
+		return s.opts.Users != nil && req.Username != "" && s.opts.Users.Login(req.Username, req.Password)
+	})
+	if !ok {
+		writeError(w, http.StatusTooManyRequests, "too many login attempts; try again later")
+		return
 	}
-	if s.opts.Users == nil || req.Username == "" || !s.opts.Users.Login(req.Username, req.Password) {
-		s.logins.failed(addr)
+	if !passed {
 		s.log.Warn("dashboard login failed", "user", req.Username, "from", addr)
 		writeError(w, http.StatusUnauthorized, "wrong username or password, or not an admin")
 		return
 	}
-	s.logins.succeeded(addr)
 	id, ws := s.sessions.create(req.Username)
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: id, Path: "/", HttpOnly: true, Secure: s.opts.TLS != nil,

@@ -9,6 +9,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -201,6 +204,10 @@ func (s *Server) Start() error {
 	return nil
 }
 
+// ResetSessions logs every user out, e.g. after the users or their roles
+// changed.
+func (s *Server) ResetSessions() { s.sessions.reset() }
+
 // Addr returns the bound address (after Start).
 func (s *Server) Addr() net.Addr {
 	if s.ln == nil {
@@ -253,7 +260,45 @@ func (s *Server) routes() http.Handler {
 		writeError(w, http.StatusNotFound, "no such API endpoint")
 	})
 	mux.Handle("/", assetHandler())
-	return securityHeaders(mux)
+	return securityHeaders(s.checkHost(mux))
+}
+
+// checkHost refuses, in open mode, a request whose Host is not this
+// loopback server (a DNS rebinding attack: a web page whose name now
+// resolves to 127.0.0.1 would otherwise be same-origin with the
+// dashboard), and, in any mode, a state-changing request whose Origin is
+// another site.
+func (s *Server) checkHost(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.Open && !loopbackHost(r.Host) {
+			writeError(w, http.StatusMisdirectedRequest, "open mode serves loopback host names only (127.0.0.1, [::1], localhost)")
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if o := r.Header.Get("Origin"); o != "" && o != "null" {
+				u, err := url.Parse(o)
+				if err != nil || u.Host != r.Host {
+					writeError(w, http.StatusForbidden, "cross-origin request refused")
+					return
+				}
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// loopbackHost reports whether a Host header names a loopback address.
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // securityHeaders sets the headers every answer carries: no framing, no
@@ -283,8 +328,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.src.Ready != nil {
 		if err := s.src.Ready(); err != nil {
+			s.log.Debug("not ready", "err", err)
 			w.WriteHeader(http.StatusServiceUnavailable)
-			io.WriteString(w, err.Error()+"\n")
+			io.WriteString(w, "not ready\n") // the reason, which may name paths, goes to the log
 			return
 		}
 	}

@@ -34,7 +34,8 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusTooManyRequests, "too many live streams open; close one")
 		return
 	}
-	c, err := s.src.Broker.NewClient("edgemq-web-live-" + strconv.FormatUint(streamIDs.Add(1), 10))
+	// A random suffix: a network client cannot take the id in advance.
+	c, err := s.src.Broker.NewClient("edgemq-web-live-" + strconv.FormatUint(streamIDs.Add(1), 10) + "-" + token()[:8])
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, err.Error())
 		return
@@ -42,7 +43,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	defer c.Close()
 	msgs := make(chan *broker.Message, streamBuffer)
 	var skipped atomic.Uint64
-	err = c.Subscribe(filter, 0, func(m *broker.Message) {
+	// QoS 2: the handler sees each message's own QoS (a lower one would
+	// be shown as delivered, and make the broker copy the message).
+	err = c.Subscribe(filter, 2, func(m *broker.Message) {
 		select {
 		case msgs <- m:
 		default:
@@ -72,6 +75,15 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	}
 	ping := time.NewTicker(streamPing)
 	defer ping.Stop()
+	// A stream ends when its session does (logout, expiry, reload).
+	var sessionID string
+	if s.sessions.open == nil {
+		if c, err := r.Cookie(sessionCookie); err == nil {
+			sessionID = c.Value
+		}
+	}
+	recheck := time.NewTicker(2 * time.Second)
+	defer recheck.Stop()
 	tick := time.NewTicker(time.Second / streamRate)
 	defer tick.Stop()
 	type event struct {
@@ -87,6 +99,10 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-s.ctx.Done():
 			return
+		case <-recheck.C:
+			if sessionID != "" && !s.sessions.valid(sessionID) {
+				return
+			}
 		case <-ping.C:
 			if !write(": ping\n\n") {
 				return

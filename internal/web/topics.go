@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/edgemq/edgemq/broker"
@@ -16,6 +17,10 @@ import (
 const (
 	maxTopics   = 2000
 	topicShards = 16
+	// maxTrackedTopic bounds the length of a tracked topic (MQTT allows
+	// 65535 bytes): longer ones are counted, not tracked, so that the
+	// tracker's memory stays bounded in bytes too.
+	maxTrackedTopic = 512
 )
 
 // topicTracker remembers, for the topics seen most recently, the last
@@ -23,8 +28,9 @@ const (
 // their rate. observe runs on every publisher's goroutine: it takes one
 // shard's lock and allocates only for a topic it does not know.
 type topicTracker struct {
-	seed   maphash.Seed
-	shards [topicShards]topicShard
+	seed    maphash.Seed
+	shards  [topicShards]topicShard
+	tooLong atomic.Uint64 // messages on topics longer than maxTrackedTopic
 }
 
 type topicShard struct {
@@ -62,6 +68,10 @@ func (t *topicTracker) shard(topic string) *topicShard {
 
 // observe records one routed message (the broker's publish observer).
 func (t *topicTracker) observe(m *broker.Message) {
+	if len(m.Topic) > maxTrackedTopic {
+		t.tooLong.Add(1)
+		return
+	}
 	sh := t.shard(m.Topic)
 	at := m.Created
 	if at.IsZero() {

@@ -71,3 +71,12 @@ func BenchmarkTopicObserve(b *testing.B) {
 		}
 	})
 }
+
+func TestTopicTrackerSkipsLongTopics(t *testing.T) {
+	tr := newTopicTracker(64)
+	long := string(make([]byte, maxTrackedTopic+1))
+	tr.observe(&broker.Message{Topic: long, Payload: []byte("x")})
+	if _, n := tr.list("#", 0); n != 0 || tr.tooLong.Load() != 1 {
+		t.Errorf("tracked %d topics, counted %d too long; want 0 and 1", n, tr.tooLong.Load())
+	}
+}

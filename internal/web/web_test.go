@@ -374,3 +374,76 @@ func TestStream(t *testing.T) {
 		}
 	}
 }
+
+func TestHostAndOriginChecks(t *testing.T) {
+	f := start(t, true)
+	// DNS rebinding: a page of evil.example whose name now resolves to
+	// 127.0.0.1 sends its own Host.
+	req, _ := http.NewRequest("GET", f.base+"/api/v1/session", nil)
+	req.Host = "evil.example:8080"
+	resp, err := f.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMisdirectedRequest {
+		t.Errorf("foreign Host in open mode: %d, want 421", resp.StatusCode)
+	}
+	var sess struct{ CSRF string }
+	f.do("GET", "/api/v1/session", "", &sess)
+	f.csrf = sess.CSRF
+	req, _ = http.NewRequest("POST", f.base+"/api/v1/clients/x/disconnect", nil)
+	req.Header.Set("X-CSRF-Token", sess.CSRF)
+	req.Header.Set("Origin", "http://evil.example")
+	resp, err = f.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-origin POST: %d, want 403", resp.StatusCode)
+	}
+	if code := f.do("GET", "/api/v1/stream?filter=$share/g/%23", "", nil); code != 400 {
+		t.Errorf("shared filter: %d, want 400", code)
+	}
+}
+
+func TestMetricsBasicAuthAndSessionEnd(t *testing.T) {
+	f := start(t, false)
+	req, _ := http.NewRequest("GET", f.base+"/metrics", nil)
+	req.SetBasicAuth("alice", "secret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("metrics with Basic auth: %d", resp.StatusCode)
+	}
+	req.SetBasicAuth("alice", "wrong")
+	resp, _ = http.DefaultClient.Do(req)
+	resp.Body.Close()
+	if resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") == "" {
+		t.Errorf("metrics with a wrong password: %d %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
+
+	// A live stream ends when its session does.
+	var sess struct{ CSRF string }
+	f.do("POST", "/api/v1/login", `{"username":"alice","password":"secret"}`, &sess)
+	resp, err = f.client.Get(f.base + "/api/v1/stream?filter=%23")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	ended := make(chan struct{})
+	go func() { io.Copy(io.Discard, resp.Body); close(ended) }()
+	f.web.ResetSessions()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream outlived its session")
+	}
+	if code := f.do("GET", "/api/v1/overview", "", nil); code != 401 {
+		t.Errorf("after ResetSessions: %d, want 401", code)
+	}
+}
