@@ -428,16 +428,18 @@ func (b *Bridge) count(f func(*Stats)) {
 }
 
 // complete ends the flight of pid: the uplink acknowledged (or refused)
-// it, so it leaves the queue.
-func (u *uplink) complete(pid uint16, code packet.ReasonCode) error {
+// it, so it leaves the queue. freed reports that its in-flight slot is
+// free: the caller releases it (the reader releases the slots of all the
+// acknowledgements it has buffered at once, so that the sender fills
+// them with one write instead of one write per acknowledgement).
+func (u *uplink) complete(pid uint16, code packet.ReasonCode) (freed bool, err error) {
 	u.mu.Lock()
 	f, ok := u.inflight[pid]
 	delete(u.inflight, pid)
 	u.mu.Unlock()
 	if !ok {
-		return nil // the birth, or a stray acknowledgement
+		return false, nil // the birth, or a stray acknowledgement
 	}
-	u.release()
 	b := u.b
 	if code.IsError() {
 		b.log.Warn("uplink refused a message", "seq", f.seq, "reason", fmt.Sprintf("0x%02x", byte(code)))
@@ -449,28 +451,42 @@ func (u *uplink) complete(pid uint16, code packet.ReasonCode) error {
 		b.count(func(s *Stats) { s.Forwarded++ })
 	}
 	if err := b.q.Ack(f.seq); err != nil {
-		return fmt.Errorf("bridge %q: %w", b.cfg.Name, err)
+		return true, fmt.Errorf("bridge %q: %w", b.cfg.Name, err)
 	}
-	return nil
+	return true, nil
 }
 
 // reader handles what the uplink sends.
 func (u *uplink) reader(ctx context.Context, br *bufio.Reader) error {
 	b := u.b
+	free := 0 // in-flight slots freed and not yet released
+	defer func() {
+		for ; free > 0; free-- {
+			u.release()
+		}
+	}()
 	for {
-		u.conn.SetReadDeadline(time.Now().Add(b.cfg.KeepAlive + b.cfg.KeepAlive/2))
+		if br.Buffered() == 0 {
+			// Nothing more buffered: hand the freed slots to the sender
+			// before waiting for the next read.
+			for ; free > 0; free-- {
+				u.release()
+			}
+			u.conn.SetReadDeadline(time.Now().Add(b.cfg.KeepAlive + b.cfg.KeepAlive/2))
+		}
 		p, err := packet.Read(br, maxInPacket, u.version)
 		if err != nil {
 			return fmt.Errorf("bridge %q: read: %w", b.cfg.Name, err)
 		}
+		var freed bool
 		switch p := p.(type) {
 		case *packet.Ack:
 			switch p.Kind {
 			case packet.PUBACK, packet.PUBCOMP:
-				err = u.complete(p.PacketID, p.ReasonCode)
+				freed, err = u.complete(p.PacketID, p.ReasonCode)
 			case packet.PUBREC:
 				if p.ReasonCode.IsError() {
-					err = u.complete(p.PacketID, p.ReasonCode)
+					freed, err = u.complete(p.PacketID, p.ReasonCode)
 				} else {
 					err = u.write(&packet.Ack{Kind: packet.PUBREL, PacketID: p.PacketID})
 				}
@@ -493,6 +509,9 @@ func (u *uplink) reader(ctx context.Context, br *bufio.Reader) error {
 			return fmt.Errorf("bridge %q: uplink disconnected: reason 0x%02x", b.cfg.Name, byte(p.ReasonCode))
 		default:
 			return fmt.Errorf("bridge %q: unexpected %s from the uplink", b.cfg.Name, p.Type())
+		}
+		if freed {
+			free++
 		}
 		if err != nil {
 			return err
