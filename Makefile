@@ -111,14 +111,17 @@ clean:
 # root filesystem is cached in IMAGE_CACHE (IMAGE_BASE_REFRESH=1 rebuilds it).
 IMAGE_ARCH  ?= arm64
 IMAGE_CACHE ?= dist/image-cache
-IMAGE       ?= dist/edgemq-$(VERSION)-$(IMAGE_ARCH).img
 IMAGE_BIN   ?= dist/edgemq-linux-$(if $(filter armhf,$(IMAGE_ARCH)),armv7,$(IMAGE_ARCH))
 
 .PHONY: image image-test
 
 ## image: dist/edgemq-VERSION-IMAGE_ARCH.img, a Debian SD card image with the gateway
-##        (see docs/image.md); prints its size and SHA-256
-image: cross
+##        (see docs/image.md); prints its size and SHA-256. Builds its binary
+##        (dist/edgemq-linux-arm64 or -armv7) as make cross does.
+image:
+	mkdir -p dist
+	CGO_ENABLED=0 GOOS=linux $(if $(filter armhf,$(IMAGE_ARCH)),GOARCH=arm GOARM=7,GOARCH=$(IMAGE_ARCH)) \
+	  $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o '$(IMAGE_BIN)' ./cmd/edgemq
 	IMAGE_ARCH='$(IMAGE_ARCH)' VERSION='$(VERSION)' BIN='$(IMAGE_BIN)' IMAGE_CACHE='$(IMAGE_CACHE)' \
 	  bash image/build.sh
 
