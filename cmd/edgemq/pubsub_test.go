@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -228,7 +229,19 @@ func psExchange(t *testing.T, srv *broker.Server, base []string, publisher strin
 	for _, p := range tc.before {
 		publish(p)
 	}
-	subs0 := srv.Stats().Subscriptions
+	// Counted over connected clients only: the subscriptions of the
+	// previous exchange's subscribers (exited, their sessions being
+	// removed) must not be taken for the new ones.
+	connectedSubs := func() (clients, subs int) {
+		for _, si := range srv.Sessions() {
+			if si.Connected && !si.InProcess {
+				clients++
+				subs += len(si.Subscriptions)
+			}
+		}
+		return clients, subs
+	}
+	brokertest.Eventually(t, 10*time.Second, func() bool { n, _ := connectedSubs(); return n == 0 }, "earlier clients gone")
 	waits := map[string]func() psRun{}
 	for _, tool := range []string{"mosquitto_sub", "edgemq"} {
 		name, a := psArgs(tool, "sub", append(append([]string{}, base...), tc.sub...))
@@ -244,7 +257,21 @@ func psExchange(t *testing.T, srv *broker.Server, base []string, publisher strin
 		// 50 s: with a password file each login hashes (PBKDF2), and each
 		// TLS client verifies certificates: slow under the race detector
 		// with other packages' tests (and Chromium) on the same 2 cores.
-		brokertest.Eventually(t, 50*time.Second, func() bool { return srv.Stats().Subscriptions >= subs0+2*filters }, "both subscribers subscribed")
+		deadline := time.Now().Add(50 * time.Second)
+		for _, n := connectedSubs(); n < 2*filters; _, n = connectedSubs() {
+			if time.Now().After(deadline) {
+				cancel() // the subscribers end: say what each did
+				var what []string
+				for tool, w := range waits {
+					r := w()
+					what = append(what, fmt.Sprintf("%s: code %d, stdout %q, stderr %q", tool, r.code, r.stdout, r.stderr))
+				}
+				_, n := connectedSubs()
+				t.Fatalf("timed out after 50s: both subscribers subscribed (%d of %d subscriptions)\n%s",
+					n, 2*filters, strings.Join(what, "\n"))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 	for _, p := range tc.pubs {
 		publish(p)
