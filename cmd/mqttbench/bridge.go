@@ -55,6 +55,7 @@ type BridgeSettings struct {
 	Backlog      int           // messages of the backlog phase; 0 skips it
 	DrainMax     time.Duration // bound of every wait for the cloud subscriber
 	CPUProfile   string        // edgemq --cpuprofile of the bridge phase (last round wins)
+	DrainProfile string        // edgemq --cpuprofile of the backlog phase (last round wins)
 	Mosquitto    string        // binary of the cloud and of side B
 	Out, Log     io.Writer
 }
@@ -107,6 +108,7 @@ func cmdBridge(ctx context.Context, args []string) error {
 	fs.IntVar(&s.Backlog, "backlog", 200000, "messages of the backlog phase (0: skip it)")
 	fs.DurationVar(&s.DrainMax, "drain-max", 0, "bound of each wait for the cloud subscriber (0: max(60s, 6 x duration))")
 	fs.StringVar(&s.CPUProfile, "cpuprofile", "", "write edgemq's CPU profile of the bridge phase to this file (the last round's)")
+	fs.StringVar(&s.DrainProfile, "drainprofile", "", "write edgemq's CPU profile of the backlog phase (publish and drain) to this file (the last round's)")
 	jsonPath := fs.String("json", "", "write every raw sample to this JSON file")
 	setUsage(fs, "mqttbench bridge --edgemq PATH [flags]")
 	if err := parseFlags(fs, args); err != nil {
@@ -767,7 +769,7 @@ func runBacklogPhase(ctx context.Context, s BridgeSettings, t Target) (*Sample, 
 	sub.disconnect()
 	r.stopCloud()
 
-	if err := r.startLocal(ctx, ""); err != nil {
+	if err := r.startLocal(ctx, s.DrainProfile); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(s.Log, "(local pid %d) ", r.local.PID)
@@ -838,4 +840,4 @@ func runBacklogPhase(ctx context.Context, s BridgeSettings, t Target) (*Sample, 
 // bridgeSynopsis is the usage line of the bridge command.
 var bridgeSynopsis = "mqttbench bridge --edgemq PATH [--mosquitto /usr/sbin/mosquitto] [--rounds 3] [--duration 10s]\n" +
 	"                  [--publishers 8] [--size 64] [--window 32] [--bridge-window 64] [--backlog 200000]\n" +
-	"                  [--drain-max D] [--cpuprofile FILE] [--json FILE]"
+	"                  [--drain-max D] [--cpuprofile FILE] [--drainprofile FILE] [--json FILE]"
