@@ -91,6 +91,7 @@ func TestRunServesAndStops(t *testing.T) {
 	defer cancel()
 	var stderr syncBuffer
 	done := make(chan int, 1)
+	freeHTTP(t, cfg)
 	go func() { done <- run(ctx, []string{"run", "--config", cfg}, &bytes.Buffer{}, &stderr) }()
 
 	re := regexp.MustCompile(`msg=listening .*address=(127\.0\.0\.1:\d+)`)
