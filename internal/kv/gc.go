@@ -29,6 +29,12 @@ func (d *DB) gcLoop() {
 	defer close(d.gcDone)
 	tick := time.NewTicker(d.opts.GCInterval)
 	defer tick.Stop()
+	var trimC <-chan time.Time
+	if d.opts.TrimInterval > 0 {
+		trim := time.NewTicker(d.opts.TrimInterval)
+		defer trim.Stop()
+		trimC = trim.C
+	}
 	var (
 		last    time.Time   // end of the last forced reclaim
 		pending bool        // a reclaim was asked for within the interval
@@ -54,6 +60,10 @@ func (d *DB) gcLoop() {
 		case <-tick.C:
 			if err := d.runGC(); err != nil && !errors.Is(err, errQuit) {
 				d.log.Warn("value-log GC failed", "err", err)
+			}
+		case <-trimC:
+			if _, err := d.TrimMappings(); err != nil {
+				d.log.Debug("trim mappings", "err", err)
 			}
 		case <-d.reclaimReq:
 			if wait := d.opts.ReclaimInterval - time.Since(last); !last.IsZero() && wait > 0 {

@@ -80,6 +80,10 @@ type Options struct {
 	// (flush, compaction and GC) asked for with RequestReclaim (default 1
 	// minute).
 	ReclaimInterval time.Duration
+	// TrimInterval is how often the pages of the database's memory-mapped
+	// files are dropped from the process's page tables (see
+	// TrimMappings; default 10 s; negative: never).
+	TrimInterval time.Duration
 }
 
 // DefaultOptions returns the Pi-sized defaults described in the package
@@ -94,6 +98,7 @@ func DefaultOptions() Options {
 		GCInterval:       time.Minute,
 		GCDiscardRatio:   0.7,
 		ReclaimInterval:  time.Minute,
+		TrimInterval:     10 * time.Second,
 	}
 }
 
@@ -122,6 +127,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.ReclaimInterval <= 0 {
 		o.ReclaimInterval = d.ReclaimInterval
+	}
+	if o.TrimInterval == 0 {
+		o.TrimInterval = d.TrimInterval
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
