@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/edgemq/edgemq/broker/auth"
 	"github.com/edgemq/edgemq/devices"
 )
 
@@ -58,7 +59,7 @@ func (c *Client) Send(t, payload string) {
 	c.mu.Lock()
 	var hs []func(string, []byte)
 	for f, h := range c.subs {
-		if Match(f, t) {
+		if auth.Match(f, t) {
 			hs = append(hs, h)
 		}
 	}
@@ -163,20 +164,4 @@ func (p *Publisher) Counted(c devices.Counter) uint64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.counts[c]
-}
-
-// Match reports whether the MQTT topic filter f matches topic t.
-func Match(f, t string) bool {
-	fl, tl := strings.Split(f, "/"), strings.Split(t, "/")
-	for i, l := range fl {
-		switch {
-		case l == "#":
-			return true
-		case i >= len(tl):
-			return false
-		case l != "+" && l != tl[i]:
-			return false
-		}
-	}
-	return len(fl) == len(tl)
 }
