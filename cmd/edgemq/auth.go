@@ -12,17 +12,25 @@ import (
 // reading the password file. With neither a password file nor roles it
 // returns nil: no checks.
 func newAuthorizer(a config.Auth) (broker.Authorizer, error) {
-	if a.PasswordFile == "" && len(a.Roles) == 0 {
-		return nil, nil
-	}
-	az := &auth.Authorizer{}
+	az, _, err := loadAuth(a)
+	return az, err
+}
+
+// loadAuth reads the password file once and returns the broker's
+// Authorizer and the passwords (nil without a file), which the
+// dashboard's logins use too.
+func loadAuth(a config.Auth) (broker.Authorizer, *auth.Passwords, error) {
+	var pw *auth.Passwords
 	if a.PasswordFile != "" {
-		pw, err := auth.Load(a.PasswordFile)
-		if err != nil {
-			return nil, fmt.Errorf("broker.auth.password_file: %w", err)
+		var err error
+		if pw, err = auth.Load(a.PasswordFile); err != nil {
+			return nil, nil, fmt.Errorf("broker.auth.password_file: %w", err)
 		}
-		az.Passwords = pw
 	}
+	if pw == nil && len(a.Roles) == 0 {
+		return nil, nil, nil
+	}
+	az := &auth.Authorizer{Passwords: pw}
 	if len(a.Roles) > 0 {
 		roles := make([]auth.Role, 0, len(a.Roles))
 		for _, r := range a.Roles {
@@ -31,11 +39,11 @@ func newAuthorizer(a config.Auth) (broker.Authorizer, error) {
 		}
 		pol, err := auth.NewPolicy(roles, a.Users, a.AnonymousRoles)
 		if err != nil {
-			return nil, fmt.Errorf("broker.auth: %w", err)
+			return nil, nil, fmt.Errorf("broker.auth: %w", err)
 		}
 		az.Policy = pol
 	}
-	return az, nil
+	return az, pw, nil
 }
 
 func rules(rs []config.Rule) []auth.Rule {

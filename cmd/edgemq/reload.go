@@ -58,7 +58,7 @@ func (r *reloader) reload() {
 		r.log.Error("reload refused, the running configuration stays", "err", err)
 		return
 	}
-	az, err := newAuthorizer(cfg.Broker.Auth)
+	az, passwords, err := loadAuth(cfg.Broker.Auth)
 	if err != nil {
 		r.log.Error("reload refused, the running configuration stays", "err", err)
 		return
@@ -69,10 +69,7 @@ func (r *reloader) reload() {
 		return
 	}
 	if r.users != nil {
-		if err := r.users.set(cfg.Broker.Auth); err != nil {
-			r.log.Error("reload refused, the running configuration stays", "err", err)
-			return
-		}
+		r.users.set(cfg.Broker.Auth, passwords)
 		if r.web != nil && !reflect.DeepEqual(r.cfg.Broker.Auth, cfg.Broker.Auth) {
 			r.web.ResetSessions() // a removed user or role must not stay logged in
 		}

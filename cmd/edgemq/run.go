@@ -187,7 +187,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, hup <-chan
 	if err := loadListenerTLS(cfg, &opts); err != nil {
 		return err
 	}
-	auth, err := newAuthorizer(cfg.Broker.Auth)
+	auth, passwords, err := loadAuth(cfg.Broker.Auth)
 	if err != nil {
 		return err
 	}
@@ -210,9 +210,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, hup <-chan
 		return err
 	}
 	users := &webUsers{}
-	if err := users.set(cfg.Broker.Auth); err != nil {
-		return fail(err)
-	}
+	users.set(cfg.Broker.Auth, passwords)
 	ready := &readiness{stored: db}
 	sets := &gatewaySets{}
 	// The HTTP side tracks topics from here on: what bridges and devices

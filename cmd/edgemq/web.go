@@ -30,16 +30,10 @@ type userDB struct {
 	admins    map[string]bool // nil: every user of the file may log in (no roles)
 }
 
-// set loads the password file of a and works out who is an admin.
-func (u *webUsers) set(a config.Auth) error {
-	db := &userDB{}
-	if a.PasswordFile != "" {
-		pw, err := auth.Load(a.PasswordFile)
-		if err != nil {
-			return fmt.Errorf("broker.auth.password_file: %w", err)
-		}
-		db.passwords = pw
-	}
+// set takes the passwords loaded from a's password file (nil: none) and
+// works out who is an admin.
+func (u *webUsers) set(a config.Auth, pw *auth.Passwords) {
+	db := &userDB{passwords: pw}
 	if len(a.Roles) > 0 {
 		db.admins = make(map[string]bool)
 		admin := make(map[string]bool)
@@ -53,7 +47,6 @@ func (u *webUsers) set(a config.Auth) error {
 		}
 	}
 	u.cur.Store(db)
-	return nil
 }
 
 // Login implements web.Users.
