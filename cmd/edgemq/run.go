@@ -19,6 +19,7 @@ import (
 	"github.com/edgemq/edgemq/internal/config"
 	"github.com/edgemq/edgemq/internal/kv"
 	"github.com/edgemq/edgemq/internal/logging"
+	"github.com/edgemq/edgemq/internal/memtrim"
 	"github.com/edgemq/edgemq/internal/sdnotify"
 )
 
@@ -103,6 +104,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) int {
 	cfgPath := fs.String("config", "", "configuration `file` (default: embedded defaults)")
 	resetData := fs.Bool("reset-data", false, "move the storage directory aside (to DIR.broken-TIMESTAMP) and start with empty state")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `file` until exit (for performance work)")
+	memProfile := fs.String("memprofile", "", "write a heap profile (every allocation sampled) to `file` when asked to stop (for performance work)")
 	importPath := fs.String("import", "", "if `file` exists and is valid, it replaces the --config file and is removed (an SD card's boot partition)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -121,6 +123,21 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) int {
 			return 1
 		}
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	if *memProfile != "" {
+		runtime.MemProfileRate = 1
+		// Written when the stop is asked for, before the shutdown frees
+		// anything; run waits for it.
+		stopped, written := make(chan struct{}), make(chan struct{})
+		defer func() { close(stopped); <-written }()
+		go func() {
+			defer close(written)
+			select {
+			case <-ctx.Done():
+				writeHeapProfile(*memProfile, stderr)
+			case <-stopped:
+			}
+		}()
 	}
 	var warnings []string
 	if *importPath != "" {
@@ -257,6 +274,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, hup <-chan
 	// figures, so a broker that hangs stops the pings.
 	notify(log, sdnotify.Ready())
 	notify(log, sdnotify.Status(statusLine(srv)))
+	trimAfterStart(log)
 	var watchdog <-chan time.Time
 	if d := sdnotify.WatchdogInterval(); d > 0 {
 		t := time.NewTicker(d)
@@ -349,6 +367,30 @@ func brokerOptions(cfg *config.Config, log *slog.Logger) broker.Options {
 
 // exists reports whether path names something (a file that cannot be
 // read for another reason counts as existing: its error is reported).
+// writeHeapProfile writes the live heap to path.
+func writeHeapProfile(path string, stderr io.Writer) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("heap").WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "edgemq: heap profile:", err)
+	}
+}
+
+// trimAfterStart gives the memory only start-up used back to the kernel.
+func trimAfterStart(log *slog.Logger) {
+	st, err := memtrim.AfterStart()
+	if err != nil {
+		log.Debug("start-up memory not trimmed", "err", err)
+		return
+	}
+	log.Debug("start-up memory trimmed", "executable_bytes", st.Advised)
+}
+
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return !errors.Is(err, os.ErrNotExist)

@@ -29,6 +29,7 @@ const idleKeepAlive = 60
 
 func rssMetric(n int) string          { return fmt.Sprintf("RSS @%d conns", n) }
 func bytesPerConnMetric(n int) string { return fmt.Sprintf("bytes/conn @%d", n) }
+func anonPerConnMetric(n int) string  { return fmt.Sprintf("anon bytes/conn @%d", n) }
 
 func runMemory(ctx context.Context, env Env) (*Sample, error) {
 	if env.PID <= 0 {
@@ -51,8 +52,9 @@ func runMemory(ctx context.Context, env Env) (*Sample, error) {
 	s.add(mIdleRSS, "MiB", mib(idle))
 	// Anonymous memory only: VmRSS also counts mapped files such as
 	// shared libraries (most of Mosquitto's idle RSS is libcrypto & co).
-	if anon, err := ReadStatusBytes(env.PID, "RssAnon"); err == nil {
-		s.add("idle RssAnon", "MiB", mib(anon))
+	idleAnon, anonErr := ReadStatusBytes(env.PID, "RssAnon")
+	if anonErr == nil {
+		s.add("idle RssAnon", "MiB", mib(idleAnon))
 	}
 
 	var conns []net.Conn
@@ -78,6 +80,13 @@ func runMemory(ctx context.Context, env Env) (*Sample, error) {
 		}
 		s.add(rssMetric(n), "MiB", mib(rss))
 		s.add(bytesPerConnMetric(n), "B", float64(rss-idle)/float64(n))
+		// The same from anonymous memory only: the state the
+		// connections hold, without pages of the broker's code or
+		// libraries that the first connections bring back in (edgemq
+		// trims its start-up pages, so its idle RSS has few of them).
+		if anon, err := ReadStatusBytes(env.PID, "RssAnon"); err == nil && anonErr == nil {
+			s.add(anonPerConnMetric(n), "B", float64(anon-idleAnon)/float64(n))
+		}
 	}
 	// A connection the broker closed (e.g. over a limit) would make the
 	// numbers meaningless: check that every socket is still open.

@@ -1,0 +1,54 @@
+package memtrim
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// madvPageout is MADV_PAGEOUT (Linux 5.4).
+const madvPageout = 21
+
+// trimExecutable advises MADV_PAGEOUT on the read-only mappings of
+// /proc/self/exe: its text and read-only data. Writable mappings (.data,
+// .bss) are left alone: their pages are private copies.
+func trimExecutable() (int64, error) {
+	exe, err := os.Readlink("/proc/self/exe")
+	if err != nil {
+		return 0, fmt.Errorf("memtrim: %w", err)
+	}
+	f, err := os.Open("/proc/self/maps")
+	if err != nil {
+		return 0, fmt.Errorf("memtrim: %w", err)
+	}
+	defer f.Close()
+	var advised int64
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// start-end perms offset dev inode path
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 6 || fields[5] != exe || strings.Contains(fields[1], "w") {
+			continue
+		}
+		lo, hi, ok := strings.Cut(fields[0], "-")
+		if !ok {
+			continue
+		}
+		start, err1 := strconv.ParseUint(lo, 16, 64)
+		end, err2 := strconv.ParseUint(hi, 16, 64)
+		if err1 != nil || err2 != nil || end <= start {
+			continue
+		}
+		if _, _, errno := syscall.Syscall(syscall.SYS_MADVISE, uintptr(start), uintptr(end-start), madvPageout); errno != 0 {
+			return advised, fmt.Errorf("memtrim: madvise %s: %w", exe, errno)
+		}
+		advised += int64(end - start)
+	}
+	if err := sc.Err(); err != nil {
+		return advised, fmt.Errorf("memtrim: %w", err)
+	}
+	return advised, nil
+}
