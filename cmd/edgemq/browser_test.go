@@ -141,6 +141,19 @@ func TestBrowserLiveAndRetained(t *testing.T) {
 		t.Errorf("no disconnect button for %s", id)
 	}
 	b.screenshot("clients")
+	// The button works for any identifier, ".." too (which a URL path
+	// segment cannot carry).
+	dots := browserMQTT(t, addr, "..", nil)
+	dotsRow := `table#clients tr[data-client-id=".."]`
+	b.waitJS("client row ..", fmt.Sprintf(`document.querySelector(%q) !== null`, dotsRow+" button.disconnect"))
+	b.run("disconnect ..", chromedp.Click(chromedp.CSS(dotsRow+" button.disconnect")))
+	deadline := time.Now().Add(waitTimeout)
+	for dots.IsConnectionOpen() {
+		if time.Now().After(deadline) {
+			t.Fatalf("client .. still connected after its disconnect button was clicked\n%s", b.state())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 
 	// Live: the page streams "#" on arrival; restart it with sensors/#.
 	b.goTo("live")
@@ -149,7 +162,7 @@ func TestBrowserLiveAndRetained(t *testing.T) {
 	b.waitText("#live-status", "receiving")
 	// The subscription may follow the stream's open event: publish until
 	// the first message shows.
-	deadline := time.Now().Add(waitTimeout)
+	deadline = time.Now().Add(waitTimeout)
 	for i := 0; ; i++ {
 		mqttPublish(t, pub, "sensors/probe", fmt.Sprintf("probe-%d", i), false)
 		if b.pollFor(250*time.Millisecond, `document.querySelector('ul#live-messages li[data-topic="sensors/probe"]') !== null`) {

@@ -170,6 +170,14 @@ func (s *Server) clients(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) disconnect(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	if id == "" {
+		q, ok := r.URL.Query()["id"]
+		if !ok || len(q) != 1 {
+			writeError(w, http.StatusBadRequest, "exactly one id parameter is needed")
+			return
+		}
+		id = q[0]
+	}
 	err := s.src.Broker.Disconnect(id)
 	switch {
 	case err == nil:

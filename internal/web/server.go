@@ -248,6 +248,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/history", s.auth(s.historyJSON))
 	mux.HandleFunc("GET /api/v1/clients", s.auth(s.clients))
 	mux.HandleFunc("POST /api/v1/clients/{id}/disconnect", s.auth(s.csrf(s.disconnect)))
+	// The same with ?id=: any client identifier, "." and ".." too, which
+	// a path segment cannot carry (the mux cleans them away).
+	mux.HandleFunc("POST /api/v1/clients/disconnect", s.auth(s.csrf(s.disconnect)))
 	mux.HandleFunc("GET /api/v1/topics", s.auth(s.topicsJSON))
 	mux.HandleFunc("GET /api/v1/retained", s.auth(s.retained))
 	mux.HandleFunc("DELETE /api/v1/retained", s.auth(s.csrf(s.deleteRetained)))

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -187,6 +188,17 @@ func TestOpenModeAPI(t *testing.T) {
 	brokertest.Eventually(t, 5*time.Second, func() bool { return !c.IsConnectionOpen() }, "client disconnected")
 	if code := f.do("POST", "/api/v1/clients/nobody/disconnect", "", nil); code != 404 {
 		t.Errorf("disconnect nobody: %d, want 404", code)
+	}
+	// Identifiers a path segment cannot carry go in the query.
+	for _, id := range []string{".", "..", "a/b"} {
+		c := mqttClient(t, f.mqtt, id, false)
+		if code := f.do("POST", "/api/v1/clients/disconnect?id="+url.QueryEscape(id), "", nil); code != 204 {
+			t.Fatalf("disconnect %q: %d", id, code)
+		}
+		brokertest.Eventually(t, 5*time.Second, func() bool { return !c.IsConnectionOpen() }, "client "+id+" disconnected")
+	}
+	if code := f.do("POST", "/api/v1/clients/disconnect", "", nil); code != 400 {
+		t.Errorf("disconnect without an id: %d, want 400", code)
 	}
 
 	var ov struct {

@@ -479,7 +479,7 @@ $('#clients').addEventListener('click', async (ev) => {
   b.disabled = true;
   setText(b, 'Disconnecting…');
   try {
-    await api('POST', '/api/v1/clients/' + encodeURIComponent(id) + '/disconnect', {});
+    await api('POST', '/api/v1/clients/disconnect?id=' + encodeURIComponent(id), {});
     await refreshNow();
   } catch (e) {
     if (!(e instanceof AuthError)) showError(e.message, true);
