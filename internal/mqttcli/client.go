@@ -108,6 +108,16 @@ func (e *ConnackError) Error() string {
 	return connackString(e.Code)
 }
 
+// DisconnectError is how a connection ends when the broker sent DISCONNECT
+// (MQTT 5) with Code.
+type DisconnectError struct {
+	Code packet.ReasonCode
+}
+
+func (e *DisconnectError) Error() string {
+	return "the broker disconnected: " + reasonString(e.Code)
+}
+
 // Dial connects, sends CONNECT and waits for CONNACK. A refusal is a
 // *ConnackError. The client's goroutines (a reader and a keep-alive
 // pinger) run until Close.
@@ -369,7 +379,7 @@ func (c *Client) handle(p packet.Packet) error {
 	case *packet.Pingresp:
 		c.debugf("received PINGRESP")
 	case *packet.Disconnect:
-		return fmt.Errorf("the broker disconnected: %s", reasonString(p.ReasonCode))
+		return &DisconnectError{Code: p.ReasonCode}
 	case *packet.Unsuback, *packet.Auth:
 	default:
 		return fmt.Errorf("unexpected %s from the broker", p.Type())

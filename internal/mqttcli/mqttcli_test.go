@@ -6,11 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -218,5 +220,100 @@ func TestPubSubExitStatus(t *testing.T) {
 		if code, msg := ExitStatus(tc.err); code != tc.code || msg != tc.msg {
 			t.Errorf("%v: %d %q, want %d %q", tc.err, code, msg, tc.code, tc.msg)
 		}
+	}
+}
+
+// lockedBuffer is a bytes.Buffer that Sub writes while the test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestSubReconnects: Sub goes on after the broker drops its connection:
+// it connects again, subscribes again and prints what follows.
+func TestSubReconnects(t *testing.T) {
+	for _, v := range []byte{packet.Version311, packet.Version5} {
+		t.Run(fmt.Sprint(v), func(t *testing.T) {
+			srv, addr := brokertest.StartServer(t, broker.Options{})
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			sub := SubConfig{Options: testOptions(t, addr, v), Topics: []string{"rc/#"}, Count: 2}
+			sub.ClientID = "resubscriber"
+			var out lockedBuffer
+			done := make(chan error, 1)
+			go func() { done <- Sub(ctx, sub, &out) }() // ends after Count messages or with ctx
+			brokertest.Eventually(t, 10*time.Second, func() bool { return srv.Stats().Subscriptions == 1 }, "subscribed")
+			pub := func(payload string) {
+				t.Helper()
+				if err := Pub(ctx, PubConfig{Options: testOptions(t, addr, v), Topic: "rc/x", Payload: []byte(payload)}, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			pub("one")
+			brokertest.Eventually(t, 10*time.Second, func() bool { return out.String() == "one\n" }, "first message printed")
+			if err := srv.Disconnect(sub.ClientID); err != nil {
+				t.Fatal(err)
+			}
+			// Publish until the subscriber is back; Sub ends at its second
+			// message.
+			for {
+				pub("two")
+				select {
+				case err := <-done:
+					if err != nil {
+						t.Fatalf("Sub: %v", err)
+					}
+					if got := out.String(); got != "one\ntwo\n" {
+						t.Errorf("Sub printed %q", got)
+					}
+					return
+				case <-time.After(100 * time.Millisecond):
+				case <-ctx.Done():
+					t.Fatalf("Sub did not come back: printed %q", out.String())
+				}
+			}
+		})
+	}
+}
+
+// TestSubTakenOver: when another client takes its session over (MQTT 5
+// says so), Sub ends with that reason instead of taking it back.
+func TestSubTakenOver(t *testing.T) {
+	srv, addr := brokertest.StartServer(t, broker.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	sub := SubConfig{Options: testOptions(t, addr, packet.Version5), Topics: []string{"t/#"}}
+	sub.ClientID = "twin"
+	done := make(chan error, 1)
+	go func() { done <- Sub(ctx, sub, io.Discard) }()
+	brokertest.Eventually(t, 10*time.Second, func() bool { return srv.Stats().Subscriptions == 1 }, "subscribed")
+	twin, err := Dial(ctx, sub.Options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer twin.Close()
+	select {
+	case err := <-done:
+		var de *DisconnectError
+		if !errors.As(err, &de) || de.Code != packet.SessionTakenOver {
+			t.Fatalf("Sub: %v, want the broker's session-taken-over disconnect", err)
+		}
+		if code, msg := ExitStatus(err); code != 1 || msg != "Error: the broker disconnected: Session taken over" {
+			t.Errorf("exit status %d %q", code, msg)
+		}
+	case <-ctx.Done():
+		t.Fatal("Sub still runs after its session was taken over")
 	}
 }

@@ -161,30 +161,68 @@ func pubLines(ctx context.Context, c *Client, cfg PubConfig, stdin io.Reader) er
 
 // Sub connects, subscribes to cfg.Topics and writes the messages it
 // receives to stdout as mosquitto_sub does, until cfg.Count messages,
-// cfg.Timeout (ErrTimedOut), the end of ctx (nil: SIGINT is a normal end)
-// or the loss of the connection.
+// cfg.Timeout (ErrTimedOut) or the end of ctx (nil: SIGINT is a normal
+// end). A connection that fails to open, or a broker that refuses every
+// filter, ends Sub with an error. A connection lost later is opened again
+// after a pause (first reconnectMin, doubling up to reconnectMax), and the
+// filters subscribed again, as mosquitto_sub does; a broker that then
+// refuses the connection, or that says another client took the session
+// over (MQTT 5), ends Sub.
 func Sub(ctx context.Context, cfg SubConfig, stdout io.Writer) error {
 	if cfg.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, cfg.Timeout, ErrTimedOut)
 		defer cancel()
 	}
-	c, err := Dial(ctx, cfg.Options)
+	s := &subscriber{cfg: cfg, w: bufio.NewWriter(stdout)}
+	c, err := s.open(ctx)
 	if err != nil {
-		if context.Cause(ctx) == ErrTimedOut {
-			return ErrTimedOut
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
 		return err
 	}
-	defer c.Close()
-	codes, err := c.Subscribe(ctx, cfg.QoS, cfg.Topics...)
-	if err != nil {
-		return subEnd(ctx, c, err)
+	for {
+		lost, err := s.receive(ctx, c)
+		c.Close()
+		if !lost {
+			return err
+		}
+		if c, err = s.reopen(ctx, err); err != nil {
+			return err
+		}
 	}
-	if cfg.Debug != nil {
+}
+
+// Pauses between reconnections of Sub.
+const (
+	reconnectMin = time.Second
+	reconnectMax = 30 * time.Second
+)
+
+// subscriber is the state of Sub that lasts across connections.
+type subscriber struct {
+	cfg SubConfig
+	w   *bufio.Writer
+	n   int // messages printed
+}
+
+// open connects and subscribes. The client is nil when err is not.
+func (s *subscriber) open(ctx context.Context) (*Client, error) {
+	c, err := Dial(ctx, s.cfg.Options)
+	if err != nil {
+		if context.Cause(ctx) == ErrTimedOut {
+			return nil, ErrTimedOut
+		}
+		if ctx.Err() != nil {
+			return nil, nil
+		}
+		return nil, err
+	}
+	codes, err := c.Subscribe(ctx, s.cfg.QoS, s.cfg.Topics...)
+	if err != nil {
+		err = subEnd(ctx, c, err)
+		c.Close()
+		return nil, err
+	}
+	if s.cfg.Debug != nil {
 		granted := make([]string, len(codes))
 		for i, code := range codes {
 			granted[i] = strconv.Itoa(int(code))
@@ -199,33 +237,103 @@ func Sub(ctx context.Context, cfg SubConfig, stdout io.Writer) error {
 	}
 	if denied == len(codes) {
 		c.Disconnect()
-		return ErrAllDenied
+		c.Close()
+		return nil, ErrAllDenied
 	}
-	w := bufio.NewWriter(stdout)
-	n := 0
+	return c, nil
+}
+
+// reopen connects again after the connection was lost with why, pausing
+// between attempts. It returns a nil client with a nil error when ctx ended
+// normally.
+func (s *subscriber) reopen(ctx context.Context, why error) (*Client, error) {
+	var de *DisconnectError
+	if errors.As(why, &de) && de.Code == packet.SessionTakenOver {
+		return nil, why
+	}
+	pause := reconnectMin
+	for {
+		if s.cfg.Debug != nil {
+			fmt.Fprintf(s.cfg.Debug, "Client %s: %v; reconnecting in %v\n", s.cfg.ClientID, why, pause)
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			if context.Cause(ctx) == ErrTimedOut {
+				return nil, ErrTimedOut
+			}
+			return nil, nil
+		}
+		c, err := s.open(ctx)
+		var ce *ConnackError
+		switch {
+		case c != nil:
+			return c, nil
+		case err == nil: // ctx ended
+			return nil, nil
+		case errors.Is(err, ErrTimedOut), errors.Is(err, ErrAllDenied), errors.As(err, &ce):
+			return nil, err
+		}
+		why = err
+		pause = min(2*pause, reconnectMax)
+	}
+}
+
+// receive prints the messages of c. lost reports that the connection was
+// lost, with err saying why; otherwise Sub ends with err. A nil c (ctx
+// ended while connecting) ends Sub normally.
+func (s *subscriber) receive(ctx context.Context, c *Client) (lost bool, err error) {
+	if c == nil {
+		return false, nil
+	}
 	for {
 		select {
 		case p := <-c.Messages():
-			if cfg.NoRetained && p.Retain {
-				continue
-			}
-			if cfg.RetainedOnly && !p.Retain {
-				return c.Disconnect()
-			}
-			writeMessage(w, p, cfg.Verbose, !cfg.NoEOL)
-			if err := w.Flush(); err != nil {
-				c.Disconnect()
-				return err
-			}
-			if n++; cfg.Count > 0 && n >= cfg.Count {
-				return c.Disconnect()
+			if end, err := s.print(c, p); end {
+				return false, err
 			}
 		case <-ctx.Done():
-			return subEnd(ctx, c, ctx.Err())
+			return false, subEnd(ctx, c, ctx.Err())
 		case <-c.Done():
-			return c.Err()
+			if ctx.Err() != nil {
+				return false, subEnd(ctx, c, ctx.Err())
+			}
+			for { // what arrived before the loss
+				select {
+				case p := <-c.Messages():
+					if end, err := s.print(c, p); end {
+						return false, err
+					}
+					continue
+				default:
+				}
+				return true, c.Err()
+			}
 		}
 	}
+}
+
+// print writes p unless the options skip it; end says Sub is over (Count
+// reached, the first message that is not retained with RetainedOnly, or
+// stdout failed), with err its result.
+func (s *subscriber) print(c *Client, p *packet.Publish) (end bool, err error) {
+	if s.cfg.NoRetained && p.Retain {
+		return false, nil
+	}
+	if s.cfg.RetainedOnly && !p.Retain {
+		return true, c.Disconnect()
+	}
+	writeMessage(s.w, p, s.cfg.Verbose, !s.cfg.NoEOL)
+	if err := s.w.Flush(); err != nil {
+		c.Disconnect()
+		return true, err
+	}
+	if s.n++; s.cfg.Count > 0 && s.n >= s.cfg.Count {
+		return true, c.Disconnect()
+	}
+	return false, nil
 }
 
 // subEnd disconnects and tells a normal end (ctx cancelled) from a timeout
