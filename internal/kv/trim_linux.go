@@ -1,21 +1,16 @@
 package kv
 
 import (
-	"bufio"
-	"fmt"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
+
+	"github.com/edgemq/edgemq/internal/memtrim"
 )
 
-// madvPageout is MADV_PAGEOUT (Linux 5.4): reclaim the pages of a range,
-// writing dirty file pages back first. Unlike MADV_DONTNEED it never
-// loses data, whatever the range holds: Badger may unmap a file (GC,
-// compaction) between the read of /proc/self/maps and the madvise, and
-// the range may then belong to something else.
-const madvPageout = 21
+// The pages go with MADV_PAGEOUT, which never loses data, whatever the
+// range holds: Badger may unmap a file (GC, compaction) between the read
+// of /proc/self/maps and the madvise, and the range may then belong to
+// something else.
 
 // TrimMappings asks the kernel to reclaim the pages of the database's
 // memory-mapped files (value log, tables, memtable logs), which Badger
@@ -31,42 +26,19 @@ func (d *DB) TrimMappings() (int64, error) {
 	// Not while a reclaim or Close (which unmap files) holds the gate.
 	d.gate.RLock()
 	defer d.gate.RUnlock()
-	f, err := os.Open("/proc/self/maps")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
 	dir, err := filepath.Abs(d.dir)
 	if err != nil {
 		return 0, err
 	}
 	prefix := dir + string(filepath.Separator)
-	var trimmed int64
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// start-end perms offset dev inode path
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 6 || !strings.HasPrefix(fields[5], prefix) || !strings.Contains(fields[1], "s") {
-			continue
+	return memtrim.PageOut(func(m memtrim.Mapping) bool {
+		if !strings.HasPrefix(m.Path, prefix) || !strings.Contains(m.Perms, "s") {
+			return false
 		}
-		switch filepath.Ext(fields[5]) {
+		switch filepath.Ext(m.Path) {
 		case ".vlog", ".sst", ".mem":
-		default:
-			continue
+			return true
 		}
-		lo, hi, ok := strings.Cut(fields[0], "-")
-		if !ok {
-			continue
-		}
-		start, err1 := strconv.ParseUint(lo, 16, 64)
-		end, err2 := strconv.ParseUint(hi, 16, 64)
-		if err1 != nil || err2 != nil || end <= start {
-			continue
-		}
-		if _, _, errno := syscall.Syscall(syscall.SYS_MADVISE, uintptr(start), uintptr(end-start), madvPageout); errno != 0 {
-			return trimmed, fmt.Errorf("kv: madvise %s: %w", fields[5], errno)
-		}
-		trimmed += int64(end - start)
-	}
-	return trimmed, sc.Err()
+		return false
+	})
 }

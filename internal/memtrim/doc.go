@@ -14,5 +14,6 @@
 // [AfterStart] reclaims both once: the executable's read-only mappings
 // with madvise(MADV_PAGEOUT) (code in use comes back from the page cache
 // or the file on its next access, as after any reclaim), and the heap with
-// debug.FreeOSMemory.
+// debug.FreeOSMemory. [PageOut] is the tool underneath; package kv pages
+// out its database's mapped files with it.
 package memtrim

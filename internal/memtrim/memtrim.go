@@ -4,6 +4,12 @@ import (
 	"runtime/debug"
 )
 
+// Mapping is one line of /proc/self/maps, as PageOut's filter sees it.
+type Mapping struct {
+	Path  string // the file mapped, or "[heap]", "[stack]"...
+	Perms string // "r-xp", "rw-s"...
+}
+
 // Stats says what AfterStart reclaimed.
 type Stats struct {
 	// Advised is the size of the executable's mappings advised, in bytes.

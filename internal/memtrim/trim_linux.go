@@ -9,17 +9,16 @@ import (
 	"syscall"
 )
 
-// madvPageout is MADV_PAGEOUT (Linux 5.4).
+// madvPageout is MADV_PAGEOUT (Linux 5.4): reclaim the pages of a range,
+// writing dirty file pages back first. Unlike MADV_DONTNEED it never
+// loses data, whatever the range holds: a mapping may be replaced between
+// the read of /proc/self/maps and the madvise, and the range then belongs
+// to something else.
 const madvPageout = 21
 
-// trimExecutable advises MADV_PAGEOUT on the read-only mappings of
-// /proc/self/exe: its text and read-only data. Writable mappings (.data,
-// .bss) are left alone: their pages are private copies.
-func trimExecutable() (int64, error) {
-	exe, err := os.Readlink("/proc/self/exe")
-	if err != nil {
-		return 0, fmt.Errorf("memtrim: %w", err)
-	}
+// PageOut advises MADV_PAGEOUT on every mapping of the process that keep
+// accepts and returns the bytes of the ranges advised.
+func PageOut(keep func(Mapping) bool) (int64, error) {
 	f, err := os.Open("/proc/self/maps")
 	if err != nil {
 		return 0, fmt.Errorf("memtrim: %w", err)
@@ -30,7 +29,7 @@ func trimExecutable() (int64, error) {
 	for sc.Scan() {
 		// start-end perms offset dev inode path
 		fields := strings.Fields(sc.Text())
-		if len(fields) < 6 || fields[5] != exe || strings.Contains(fields[1], "w") {
+		if len(fields) < 6 || !keep(Mapping{Path: fields[5], Perms: fields[1]}) {
 			continue
 		}
 		lo, hi, ok := strings.Cut(fields[0], "-")
@@ -43,7 +42,7 @@ func trimExecutable() (int64, error) {
 			continue
 		}
 		if _, _, errno := syscall.Syscall(syscall.SYS_MADVISE, uintptr(start), uintptr(end-start), madvPageout); errno != 0 {
-			return advised, fmt.Errorf("memtrim: madvise %s: %w", exe, errno)
+			return advised, fmt.Errorf("memtrim: madvise %s: %w", fields[5], errno)
 		}
 		advised += int64(end - start)
 	}
@@ -51,4 +50,15 @@ func trimExecutable() (int64, error) {
 		return advised, fmt.Errorf("memtrim: %w", err)
 	}
 	return advised, nil
+}
+
+// trimExecutable pages out the read-only mappings of /proc/self/exe: its
+// text and read-only data. Writable mappings (.data, .bss) are left
+// alone: their pages are private copies.
+func trimExecutable() (int64, error) {
+	exe, err := os.Readlink("/proc/self/exe")
+	if err != nil {
+		return 0, fmt.Errorf("memtrim: %w", err)
+	}
+	return PageOut(func(m Mapping) bool { return m.Path == exe && !strings.Contains(m.Perms, "w") })
 }
