@@ -1,15 +1,10 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"log/slog"
-	"reflect"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/edgemq/edgemq/bridge"
@@ -20,132 +15,32 @@ import (
 	"github.com/edgemq/edgemq/storefwd"
 )
 
-// bridgeSet runs the bridges section. On SIGHUP (apply) a changed
-// bridge is reconfigured in place, without a gap in its subscriptions; a
-// new one is started, a removed one stopped (its queue stays on disk and
-// goes out if it comes back).
-type bridgeSet struct {
-	srv *broker.Server
-	db  *kv.DB
-	log *slog.Logger
-
-	mu      sync.Mutex
-	running map[string]*runningBridge // by name
-	order   []string                  // start order, for stopping
-}
-
-type runningBridge struct {
-	entry config.Bridge
-	b     *bridge.Bridge
-}
+// bridgeSet runs the bridges section (see liveSet). The gateway id and
+// $SYS interval are those it started with (they need a restart).
+type bridgeSet = liveSet[config.Bridge, bridge.Config, *bridge.Bridge]
 
 // startBridges starts the configured bridges on srv with their queues in
 // db; stop them before the broker shuts down.
 func startBridges(srv *broker.Server, db *kv.DB, cfg *config.Config, log *slog.Logger) (*bridgeSet, error) {
-	bs := &bridgeSet{srv: srv, db: db, log: log, running: make(map[string]*runningBridge)}
-	for _, bc := range cfg.Bridges {
-		if err := bs.start(cfg, bc); err != nil {
-			bs.stop()
-			return nil, err
-		}
+	var base config.Config
+	base.Gateway.ID, base.Broker.SysInterval = cfg.Gateway.ID, cfg.Broker.SysInterval
+	bs := &bridgeSet{
+		kind: "bridge", log: log, restart: bridge.ErrNeedsRestart,
+		nameOf: func(bc config.Bridge) string { return bc.Name },
+		config: func(bc config.Bridge) (bridge.Config, error) { return bridgeConfig(&base, bc, log) },
+		open: func(bc config.Bridge, c bridge.Config) (*bridge.Bridge, error) {
+			b, err := bridge.New(srv, db, c)
+			if err != nil {
+				return nil, fmt.Errorf("start bridge %q: %w", bc.Name, err)
+			}
+			return b, nil
+		},
+		describe: func(bc config.Bridge) []any { return []any{"address", bc.Address} },
+	}
+	if err := bs.startAll(cfg.Bridges); err != nil {
+		return nil, err
 	}
 	return bs, nil
-}
-
-func (bs *bridgeSet) start(cfg *config.Config, bc config.Bridge) error {
-	c, err := bridgeConfig(cfg, bc, bs.log)
-	if err != nil {
-		return err
-	}
-	b, err := bridge.New(bs.srv, bs.db, c)
-	if err != nil {
-		return fmt.Errorf("start bridge %q: %w", bc.Name, err)
-	}
-	bs.mu.Lock()
-	bs.running[bc.Name] = &runningBridge{entry: bc, b: b}
-	bs.order = append(bs.order, bc.Name)
-	bs.mu.Unlock()
-	bs.log.Info("bridge started", "bridge", bc.Name, "address", bc.Address)
-	return nil
-}
-
-// stop closes every bridge. It may be called more than once.
-func (bs *bridgeSet) stop() {
-	bs.mu.Lock()
-	names := bs.order
-	bs.order = nil
-	bs.mu.Unlock()
-	for _, name := range names {
-		bs.close(name)
-	}
-}
-
-func (bs *bridgeSet) close(name string) {
-	bs.mu.Lock()
-	rb := bs.running[name]
-	delete(bs.running, name)
-	bs.order = slices.DeleteFunc(bs.order, func(n string) bool { return n == name })
-	bs.mu.Unlock()
-	if rb == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := rb.b.Close(ctx); err != nil {
-		bs.log.Error("close bridge", "bridge", name, "err", err)
-	}
-}
-
-// apply brings the running bridges to cfg.Bridges (SIGHUP). It returns
-// what it changed, and the bridges that only a restart can change (their
-// queue limits or window), which keep running as they were.
-func (bs *bridgeSet) apply(cfg *config.Config) (changed, needRestart []string) {
-	want := make(map[string]bool)
-	for _, bc := range cfg.Bridges {
-		want[bc.Name] = true
-		bs.mu.Lock()
-		rb := bs.running[bc.Name]
-		bs.mu.Unlock()
-		switch {
-		case rb == nil:
-			if err := bs.start(cfg, bc); err != nil {
-				bs.log.Error("reload: bridge not started", "bridge", bc.Name, "err", err)
-				continue
-			}
-			changed = append(changed, bc.Name)
-		case !reflect.DeepEqual(rb.entry, bc):
-			c, err := bridgeConfig(cfg, bc, bs.log)
-			if err == nil {
-				err = rb.b.Reconfigure(c)
-			}
-			if errors.Is(err, bridge.ErrNeedsRestart) {
-				needRestart = append(needRestart, "bridges."+bc.Name)
-				continue
-			}
-			if err != nil {
-				bs.log.Error("reload: bridge not reconfigured", "bridge", bc.Name, "err", err)
-				continue
-			}
-			bs.mu.Lock()
-			rb.entry = bc
-			bs.mu.Unlock()
-			changed = append(changed, bc.Name)
-		}
-	}
-	bs.mu.Lock()
-	var gone []string
-	for name := range bs.running {
-		if !want[name] {
-			gone = append(gone, name)
-		}
-	}
-	bs.mu.Unlock()
-	for _, name := range gone {
-		bs.close(name)
-		bs.log.Info("bridge stopped: removed from the configuration", "bridge", name)
-		changed = append(changed, name)
-	}
-	return changed, needRestart
 }
 
 // bridgeConfig maps one entry of the bridges section, its preset's

@@ -98,9 +98,7 @@ func (r *reloader) reload() {
 	}
 	if r.bridges != nil && !reflect.DeepEqual(r.cfg.Bridges, cfg.Bridges) {
 		// The gateway section stays as it runs (it needs a restart).
-		with := *cfg
-		with.Gateway, with.Broker.SysInterval = r.cfg.Gateway, r.cfg.Broker.SysInterval
-		changed, needRestart := r.bridges.apply(&with)
+		changed, needRestart := r.bridges.apply(cfg.Bridges)
 		if len(changed) > 0 {
 			applied += ", bridges " + strings.Join(changed, " ")
 		}

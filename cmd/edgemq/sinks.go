@@ -1,14 +1,9 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"log/slog"
-	"reflect"
-	"slices"
-	"sync"
 	"time"
 
 	"github.com/edgemq/edgemq/bridge/webhook"
@@ -18,138 +13,33 @@ import (
 	"github.com/edgemq/edgemq/storefwd"
 )
 
-// sinkSet runs the sinks section (webhook sinks), the way bridgeSet runs
-// the bridges: on SIGHUP (apply) a changed sink is reconfigured in
-// place, without a gap in its subscriptions; a new one is started, a
-// removed one stopped (its queue stays on disk and goes out if it comes
-// back). The gateway id and $SYS interval are those it started with
-// (they need a restart).
-type sinkSet struct {
-	srv         *broker.Server
-	db          *kv.DB
-	log         *slog.Logger
-	gatewayID   string
-	sysInterval time.Duration
-
-	mu      sync.Mutex
-	running map[string]*runningSink // by name
-	order   []string                // start order, for stopping
-}
-
-type runningSink struct {
-	entry config.Sink
-	s     *webhook.Sink
-}
+// sinkSet runs the sinks section (webhook sinks; see liveSet). The
+// gateway id and $SYS interval are those it started with (they need a
+// restart).
+type sinkSet = liveSet[config.Sink, webhook.Config, *webhook.Sink]
 
 // startSinks starts the configured sinks on srv with their queues in db;
 // stop them before the broker shuts down.
 func startSinks(srv *broker.Server, db *kv.DB, sinks []config.Sink, gatewayID string, sysInterval time.Duration, log *slog.Logger) (*sinkSet, error) {
-	ss := &sinkSet{srv: srv, db: db, log: log.With("component", "sinks"), gatewayID: gatewayID, sysInterval: sysInterval,
-		running: make(map[string]*runningSink)}
-	for _, sc := range sinks {
-		if err := ss.start(sc); err != nil {
-			ss.stop()
-			return nil, err
-		}
+	log = log.With("component", "sinks")
+	ss := &sinkSet{
+		kind: "sink", log: log, restart: webhook.ErrNeedsRestart,
+		nameOf: func(sc config.Sink) string { return sc.Name },
+		config: func(sc config.Sink) (webhook.Config, error) { return sinkConfig(sc, gatewayID, sysInterval, log) },
+		open: func(sc config.Sink, c webhook.Config) (*webhook.Sink, error) {
+			s, err := webhook.New(srv, db, c)
+			if err != nil {
+				return nil, fmt.Errorf("start sink %q: %w", sc.Name, err)
+			}
+			return s, nil
+		},
+		// The url is logged without a password it may hold; headers never.
+		describe: func(sc config.Sink) []any { return []any{"url", redactURL(sc.URL)} },
+	}
+	if err := ss.startAll(sinks); err != nil {
+		return nil, err
 	}
 	return ss, nil
-}
-
-func (ss *sinkSet) start(sc config.Sink) error {
-	c, err := sinkConfig(sc, ss.gatewayID, ss.sysInterval, ss.log)
-	if err != nil {
-		return err
-	}
-	s, err := webhook.New(ss.srv, ss.db, c)
-	if err != nil {
-		return fmt.Errorf("start sink %q: %w", sc.Name, err)
-	}
-	ss.mu.Lock()
-	ss.running[sc.Name] = &runningSink{entry: sc, s: s}
-	ss.order = append(ss.order, sc.Name)
-	ss.mu.Unlock()
-	// The url is logged without a password it may hold; headers never.
-	ss.log.Info("sink started", "sink", sc.Name, "url", redactURL(sc.URL))
-	return nil
-}
-
-// stop closes every sink. It may be called more than once.
-func (ss *sinkSet) stop() {
-	ss.mu.Lock()
-	names := ss.order
-	ss.order = nil
-	ss.mu.Unlock()
-	for _, name := range names {
-		ss.close(name)
-	}
-}
-
-func (ss *sinkSet) close(name string) {
-	ss.mu.Lock()
-	rs := ss.running[name]
-	delete(ss.running, name)
-	ss.order = slices.DeleteFunc(ss.order, func(n string) bool { return n == name })
-	ss.mu.Unlock()
-	if rs == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := rs.s.Close(ctx); err != nil {
-		ss.log.Error("close sink", "sink", name, "err", err)
-	}
-}
-
-// apply brings the running sinks to sinks (SIGHUP). It returns what it
-// changed, and the sinks that only a restart can change (their queue
-// limits or batch.max_messages), which keep running as they were.
-func (ss *sinkSet) apply(sinks []config.Sink) (changed, needRestart []string) {
-	want := make(map[string]bool)
-	for _, sc := range sinks {
-		want[sc.Name] = true
-		ss.mu.Lock()
-		rs := ss.running[sc.Name]
-		ss.mu.Unlock()
-		switch {
-		case rs == nil:
-			if err := ss.start(sc); err != nil {
-				ss.log.Error("reload: sink not started", "sink", sc.Name, "err", err)
-				continue
-			}
-			changed = append(changed, sc.Name)
-		case !reflect.DeepEqual(rs.entry, sc):
-			c, err := sinkConfig(sc, ss.gatewayID, ss.sysInterval, ss.log)
-			if err == nil {
-				err = rs.s.Reconfigure(c)
-			}
-			if errors.Is(err, webhook.ErrNeedsRestart) {
-				needRestart = append(needRestart, "sinks."+sc.Name)
-				continue
-			}
-			if err != nil {
-				ss.log.Error("reload: sink not reconfigured", "sink", sc.Name, "err", err)
-				continue
-			}
-			ss.mu.Lock()
-			rs.entry = sc
-			ss.mu.Unlock()
-			changed = append(changed, sc.Name)
-		}
-	}
-	ss.mu.Lock()
-	var gone []string
-	for name := range ss.running {
-		if !want[name] {
-			gone = append(gone, name)
-		}
-	}
-	ss.mu.Unlock()
-	for _, name := range gone {
-		ss.close(name)
-		ss.log.Info("sink stopped: removed from the configuration", "sink", name)
-		changed = append(changed, name)
-	}
-	return changed, needRestart
 }
 
 // sinkConfig maps one entry of the sinks section.

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/edgemq/edgemq/bridge"
+	"github.com/edgemq/edgemq/bridge/webhook"
 	"github.com/edgemq/edgemq/broker"
 	"github.com/edgemq/edgemq/broker/auth"
 	"github.com/edgemq/edgemq/internal/config"
@@ -118,8 +120,8 @@ func newWeb(cfg *config.Config, srv *broker.Server, db *kv.DB, users *webUsers, 
 		MemoryLimit: int64(cfg.MemoryLimit), Warnings: warnings, Logger: log,
 	}, web.Sources{
 		Broker:  srv,
-		Bridges: func() []web.BridgeInfo { return sets.bridges.infos() },
-		Sinks:   func() []web.SinkInfo { return sets.sinks.infos() },
+		Bridges: func() []web.BridgeInfo { return bridgeInfos(sets.bridges) },
+		Sinks:   func() []web.SinkInfo { return sinkInfos(sets.sinks) },
 		Devices: func() []web.DeviceInfo { return sets.devices.infos() },
 		Config:  func() any { return current().Redacted() },
 		DiskUsage: func() (int64, int64, error) {
@@ -158,31 +160,25 @@ func closeWeb(ws *web.Server, log *slog.Logger) {
 	}
 }
 
-// infos lists the running bridges for the HTTP side.
-func (bs *bridgeSet) infos() []web.BridgeInfo {
-	bs.mu.Lock()
-	defer bs.mu.Unlock()
-	out := make([]web.BridgeInfo, 0, len(bs.order))
-	for _, name := range bs.order {
-		rb := bs.running[name]
-		addr := rb.entry.Address
-		if e, err := rb.entry.WithPreset(); err == nil && e.Address != "" {
+// bridgeInfos lists the running bridges for the HTTP side.
+func bridgeInfos(bs *bridgeSet) []web.BridgeInfo {
+	out := []web.BridgeInfo{} // JSON [], not null
+	bs.each(func(name string, bc config.Bridge, b *bridge.Bridge) {
+		addr := bc.Address
+		if e, err := bc.WithPreset(); err == nil && e.Address != "" {
 			addr = e.Address
 		}
-		out = append(out, web.BridgeInfo{Name: name, Address: addr, Stats: rb.b.Stats()})
-	}
+		out = append(out, web.BridgeInfo{Name: name, Address: addr, Stats: b.Stats()})
+	})
 	return out
 }
 
-// infos lists the running sinks for the HTTP side.
-func (ss *sinkSet) infos() []web.SinkInfo {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	out := make([]web.SinkInfo, 0, len(ss.order))
-	for _, name := range ss.order {
-		rs := ss.running[name]
-		out = append(out, web.SinkInfo{Name: name, URL: redactURL(rs.entry.URL), Stats: rs.s.Stats()})
-	}
+// sinkInfos lists the running sinks for the HTTP side.
+func sinkInfos(ss *sinkSet) []web.SinkInfo {
+	out := []web.SinkInfo{}
+	ss.each(func(name string, sc config.Sink, s *webhook.Sink) {
+		out = append(out, web.SinkInfo{Name: name, URL: redactURL(sc.URL), Stats: s.Stats()})
+	})
 	return out
 }
 
