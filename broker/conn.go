@@ -116,30 +116,40 @@ const (
 // the poller's; with handshake set, readHandshakeDone once the client is
 // connected.
 func (c *conn) readLoop(handshake bool) int {
-	for {
-		n, err := readInto(c.nc, c.rc, c.readBuf, c.idle)
-		if err != nil {
-			if c.connected && errors.Is(err, os.ErrDeadlineExceeded) && !c.keepAliveExpired(time.Now()) {
-				if c.rlen == 0 && c.s.rx != nil && c.s.rx.park(c) {
-					return readParked
-				}
-				c.armKeepAlive(time.Now(), true)
-				continue
-			}
-			c.s.log.Debug("read ended", "client", c.clientID, "remote", c.nc.RemoteAddr().String(), "err", err)
-			return readEnded
-		}
+	out := readEnded
+	got := func(n int) bool {
 		now := time.Now()
 		c.lastPacket = now
 		if !c.afterRead(n) {
-			return readEnded
+			out = readEnded
+			return false
 		}
 		c.f.waitCongested(congestionWait, c.s.closed)
 		c.waitAckSpace()
 		if handshake && c.connected {
-			return readHandshakeDone
+			out = readHandshakeDone
+			return false
 		}
 		c.armKeepAlive(now, false)
+		return true
+	}
+	// A connection that may park always has a read deadline (see
+	// armKeepAlive), which bounds readInto's trust in short reads.
+	trustShort := !handshake && c.s.rx != nil
+	for {
+		err := readInto(c.nc, c.rc, c.readBuf, c.idle, got, trustShort)
+		if err == nil {
+			return out
+		}
+		if c.connected && errors.Is(err, os.ErrDeadlineExceeded) && !c.keepAliveExpired(time.Now()) {
+			if c.rlen == 0 && c.s.rx != nil && c.s.rx.park(c) {
+				return readParked
+			}
+			c.armKeepAlive(time.Now(), true)
+			continue
+		}
+		c.s.log.Debug("read ended", "client", c.clientID, "remote", c.nc.RemoteAddr().String(), "err", err)
+		return readEnded
 	}
 }
 
@@ -158,7 +168,7 @@ func (c *conn) afterRead(n int) bool {
 	c.rlen += n
 	c.s.stats.bytesIn.Add(uint64(n))
 	err := c.process()
-	c.f.flush()
+	c.f.flushBatch(c)
 	if err != nil {
 		c.fail(err)
 		return false
@@ -277,6 +287,19 @@ func (c *conn) process() error {
 			}
 			continue
 		}
+		if isAck(fh.Type) && c.connected {
+			// The other half of the hot path: no Ack allocated either.
+			var a packet.Ack
+			err := packet.DecodeAckInto(fh, b[hl:total], c.version, &a)
+			off += total
+			if err == nil {
+				err = c.handleAck(&a)
+			}
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		pkt, err := packet.Decode(fh, b[hl:total], c.version)
 		off += total
 		if err != nil {
@@ -287,6 +310,10 @@ func (c *conn) process() error {
 		}
 	}
 	return nil
+}
+
+func isAck(t packet.Type) bool {
+	return t == packet.PUBACK || t == packet.PUBREC || t == packet.PUBREL || t == packet.PUBCOMP
 }
 
 // handle dispatches one decoded packet.

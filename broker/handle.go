@@ -92,7 +92,8 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 	}
 
 	c.s.stats.msgReceived(len(p.Payload))
-	m := newMessage(p, c.clientID, time.Now())
+	// Received when the batch holding it was read: one clock read per batch.
+	m := newMessage(p, c.clientID, c.lastPacket)
 	if strings.HasPrefix(m.Topic, "$SYS/") {
 		// $SYS is the broker's own; clients' publishes there are ignored.
 		m = nil
@@ -342,7 +343,8 @@ func (c *conn) handleAck(p *packet.Ack) error {
 		if ss.ack(&c.f, c, packet.PUBREC, p.PacketID) {
 			// The stored message is now "released": say so only once that
 			// is written, or a restart would send the PUBLISH again.
-			c.afterCommit(&c.f, func(f *flusher) { c.writeAck(f, packet.PUBREL, p.PacketID, packet.Success) })
+			pid := p.PacketID // p stays on the caller's stack
+			c.afterCommit(&c.f, func(f *flusher) { c.writeAck(f, packet.PUBREL, pid, packet.Success) })
 		} else if c.version == packet.Version5 {
 			c.writeAck(&c.f, packet.PUBREL, p.PacketID, packet.PacketIDNotFound)
 		}

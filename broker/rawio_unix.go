@@ -29,7 +29,7 @@ func tryWrite(_ net.Conn, rc syscall.RawConn, b []byte) (int, error) {
 	var werr error
 	err := rc.Write(func(fd uintptr) bool {
 		for n < len(b) {
-			k, err := syscall.Write(int(fd), b[n:])
+			k, err := sysWrite(int(fd), b[n:])
 			if err == syscall.EINTR {
 				continue
 			}
@@ -50,19 +50,37 @@ func tryWrite(_ net.Conn, rc syscall.RawConn, b []byte) (int, error) {
 	return n, err
 }
 
-// readInto reads from the socket into the buffer that get returns. When
-// the socket has nothing to read, it calls idle (which may give the buffer
-// back to a pool) and waits for input, so that a waiting connection holds
-// no buffer.
-func readInto(nc net.Conn, rc syscall.RawConn, get func() []byte, idle func()) (int, error) {
+// readInto reads from the socket into the buffer that get returns and
+// hands every read to got, until got returns false (then readInto returns
+// nil) or the read fails. When the socket has nothing to read, it calls
+// idle (which may give the buffer back to a pool) and waits for input, so
+// that a waiting connection holds no buffer.
+//
+// With trustShort set, a read that did not fill the buffer is taken to
+// have drained the socket: readInto waits for the next readiness event
+// without the read that would only return EAGAIN, which saves a system
+// call per wakeup. Go's poller is edge-triggered, so data arriving after
+// that read raises a new event. An end of file that arrived together with
+// the data does not, and is seen when the read deadline expires: the
+// caller sets trustShort only when a deadline is always armed (a
+// connection that may park).
+func readInto(nc net.Conn, rc syscall.RawConn, get func() []byte, idle func(), got func(n int) bool, trustShort bool) error {
 	if rc == nil {
-		return nc.Read(get())
+		for {
+			n, err := nc.Read(get())
+			if err != nil {
+				return err
+			}
+			if !got(n) {
+				return nil
+			}
+		}
 	}
-	var n int
 	var rerr error
 	err := rc.Read(func(fd uintptr) bool {
 		for {
-			k, err := syscall.Read(int(fd), get())
+			b := get()
+			k, err := sysRead(int(fd), b)
 			switch {
 			case err == syscall.EINTR:
 				continue
@@ -71,18 +89,24 @@ func readInto(nc net.Conn, rc syscall.RawConn, get func() []byte, idle func()) (
 				return false
 			case err != nil:
 				rerr = err
+				return true
 			case k == 0:
 				rerr = io.EOF
-			default:
-				n = k
+				return true
 			}
-			return true
+			if !got(k) {
+				return true
+			}
+			if trustShort && k < len(b) {
+				idle()
+				return false
+			}
 		}
 	})
 	if rerr != nil {
-		return 0, rerr
+		return rerr
 	}
-	return n, err
+	return err
 }
 
 // shutdownSocket shuts both directions of the socket down, which wakes a

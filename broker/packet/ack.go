@@ -13,20 +13,46 @@ const (
 )
 
 func decodeAck(r *reader, kind Type, version byte) (Packet, error) {
-	a := &Ack{Kind: kind}
-	var err error
-	if a.PacketID, err = r.packetID(); err != nil {
-		return nil, err
-	}
-	if version != Version5 || len(r.b) == 0 {
-		return a, r.end()
-	}
-	// 3.4.2.1: Remaining Length 2 means Success; below 4 there are no
-	// properties.
-	if err := r.reasonAndProps(kind, ctxPubAck, &a.ReasonCode, &a.Properties); err != nil {
+	a := &Ack{}
+	if err := decodeAckInto(r, kind, version, a); err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// DecodeAckInto is Decode for a PUBACK, PUBREC, PUBREL or PUBCOMP, into *a
+// (overwritten): like DecodePublishInto, for the broker's hot path.
+func DecodeAckInto(fh FixedHeader, body []byte, version byte, a *Ack) error {
+	switch fh.Type {
+	case PUBACK, PUBREC, PUBREL, PUBCOMP:
+	default:
+		return protocolErr("not an acknowledgement")
+	}
+	if fh.Remaining != len(body) {
+		return malformed("remaining length does not match the body")
+	}
+	if err := checkFlags(fh.Type, fh.Flags); err != nil {
+		return err
+	}
+	if version != Version31 && version != Version311 && version != Version5 {
+		return protocolErr(fh.Type.String() + " on a connection without a protocol version [MQTT-3.1.0-1]")
+	}
+	r := reader{b: body}
+	return decodeAckInto(&r, fh.Type, version, a)
+}
+
+func decodeAckInto(r *reader, kind Type, version byte, a *Ack) error {
+	*a = Ack{Kind: kind}
+	var err error
+	if a.PacketID, err = r.packetID(); err != nil {
+		return err
+	}
+	if version != Version5 || len(r.b) == 0 {
+		return r.end()
+	}
+	// 3.4.2.1: Remaining Length 2 means Success; below 4 there are no
+	// properties.
+	return r.reasonAndProps(kind, ctxPubAck, &a.ReasonCode, &a.Properties)
 }
 
 // reasonAndProps reads the tail of a short-form packet: a reason code, then

@@ -135,7 +135,9 @@ func (e *encoder) plan(p Packet) error {
 	case *Auth:
 		err = e.planAuth(p)
 	default:
-		return encodeErr(MalformedPacket, fmt.Sprintf("unknown packet %T", p))
+		// No %T of p here: that would make every packet passed to Append
+		// escape to the heap (the broker encodes from its stack).
+		return encodeErr(MalformedPacket, "unknown packet type")
 	}
 	if err == nil && e.body > MaxRemaining {
 		err = encodeErr(PacketTooLarge, "remaining length above 268435455")
