@@ -355,6 +355,46 @@ func TestForwardToMosquitto(t *testing.T) {
 	}
 }
 
+// TestWindowsAndQoS forwards a stream through the send path with windows
+// from one slot (every write waits for the acknowledgement before it) to
+// the default, and at QoS 0 (acknowledged in the queue once written): all
+// in order, the queue drained, every record counted once.
+func TestWindowsAndQoS(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		window int
+		qos    byte
+	}{
+		{"window 1", 1, 1},
+		{"window 5", 5, 1},
+		{"window 64", 64, 1},
+		{"qos 0 window 3", 3, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := startMosquitto(t)
+			sub := startSubscriber(t, m.addr, "site-7/#")
+			waitSubscribed(t, sub, m.addr, "site-7/probe")
+			srv, _ := brokertest.StartServer(t, broker.Options{})
+			db := openDB(t, t.TempDir())
+			t.Cleanup(func() { db.Close(context.Background()) })
+			cfg := testConfig(t, m.addr)
+			cfg.Window = tc.window
+			cfg.Out[0].QoS = tc.qos
+			b := newBridge(t, srv, db, cfg)
+			brokertest.Eventually(t, 5*time.Second, func() bool { return b.Stats().Connected }, "connected")
+			const pubs, n = 4, 300
+			publishStream(t, srv, pubs, n, nil)
+			if dups := checkStream(t, sub, pubs, n); dups != 0 {
+				t.Errorf("%d duplicates without a reconnect", dups)
+			}
+			brokertest.Eventually(t, 5*time.Second, func() bool { return b.Stats().Queue.Records == 0 }, "queue drained")
+			if st := b.Stats(); st.Forwarded != pubs*n || st.Resent != 0 || st.Dropped() != 0 {
+				t.Errorf("stats %+v", st)
+			}
+		})
+	}
+}
+
 func TestUplinkRestarts(t *testing.T) {
 	m := startMosquitto(t)
 	sub := startSubscriber(t, m.addr, "site-7/#")

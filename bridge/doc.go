@@ -14,7 +14,11 @@
 // Maximum (and the queue's window) in flight, publishes each record to
 // the uplink under the rule's remote prefix, and acknowledges it in the
 // queue only after the uplink's PUBACK (QoS 1) or PUBCOMP (QoS 2); QoS 0
-// records are acknowledged once written. On a disconnect the queue is
+// records are acknowledged once written. Records are taken from the queue
+// and written under one lock, so the order on the wire is the queue's.
+// The connection's reader refills the slots that the acknowledgements it
+// read together free itself, with one write, without a goroutine
+// hand-off per acknowledgement. On a disconnect the queue is
 // rewound and the unacknowledged records are sent again first, in order,
 // with the DUP flag: delivery is at-least-once, duplicates bounded by the
 // window. The packet identifier of a record is derived from its sequence

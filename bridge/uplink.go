@@ -84,11 +84,16 @@ type uplink struct {
 	wbuf []byte
 	last time.Time // last write, under wmu
 
+	// smu guards the send path (see sendLocked). Lock order: smu, then
+	// wmu, u.mu, b.mu.
+	smu  sync.Mutex
+	send sendState
+	wake chan struct{} // capacity 1: the reader asks the sender to run the send path
+
 	mu       sync.Mutex
 	inflight map[uint16]flight
 	inQoS2   map[uint16]bool // incoming QoS 2 awaiting PUBREL
-	slots    chan struct{}
-	maxQoS   byte // the uplink's maximum QoS (v5 CONNACK); 2 otherwise
+	maxQoS   byte            // the uplink's maximum QoS (v5 CONNACK); 2 otherwise
 }
 
 func (b *Bridge) statusTopic() string { return "edgemq/" + b.cfg.GatewayID + "/status" }
@@ -176,7 +181,9 @@ func (b *Bridge) session() (established bool, err error) {
 		u.maxQoS = ca.Properties.MaximumQoS
 	}
 	// The birth takes one of the uplink's receive slots.
-	u.slots = make(chan struct{}, max(1, min(cfg.Window, recvMax-1)))
+	u.send.window = max(1, min(cfg.Window, recvMax-1))
+	u.send.pace = newPacer(cfg.MaxRate, cfg.MaxByteRate)
+	u.wake = make(chan struct{}, 1)
 	b.q.Rewind()
 	b.mu.Lock()
 	b.st.Connects++
@@ -271,138 +278,308 @@ func (u *uplink) writeLocked(b []byte) error {
 	return nil
 }
 
-// maxBurst bounds the records encoded into one write.
-const maxBurst = 64
+// The send path
+//
+// Records leave in queue order through one path, guarded by uplink.smu:
+// take the next records from the queue (as many as the free slots, the
+// pace and maxBurst allow), encode them into one buffer, write it. Two
+// goroutines run it. The reader runs it right after it has acknowledged
+// a batch of the uplink's PUBACKs/PUBCOMPs in the queue, so that the
+// slots they free are refilled by one write, without a hand-off; the
+// sender runs it when records are appended to the queue, and when the
+// pace lets held records go. Since records are taken and written under
+// one lock, the order on the wire is the queue's, and after a reconnect
+// (Rewind) the unacknowledged records go first.
+//
+// Every acknowledgement in the queue is followed by a run of the send
+// path by the same goroutine (the reader's, or the send path's own for
+// QoS 0 and dropped records), so the sender need only wait for appends.
 
-// sender forwards queued records in order: it waits for the first record
-// and an in-flight slot, then takes whatever else is ready (up to
-// maxBurst, slots and pace allowing) into the same write.
-func (u *uplink) sender(ctx context.Context) error {
+// maxBurst bounds the records taken from the queue at once; maxTurn the
+// records one run of the send path writes, so that the reader gets back
+// to reading.
+const (
+	maxBurst = 64
+	maxTurn  = 4 * maxBurst
+)
+
+// flushBytes: the send path writes once this much is encoded.
+const flushBytes = 64 << 10
+
+// sendStop says why a run of the send path stopped.
+type sendStop int
+
+const (
+	stopFull  sendStop = iota // every slot in flight: the reader goes on when they are acknowledged
+	stopEmpty                 // nothing to take from the queue: wait for an append
+	stopPace                  // records held back by the pace until sendState.heldAt
+	stopTurn                  // maxTurn records written: run again
+)
+
+// sendState is the state of the send path, guarded by uplink.smu.
+type sendState struct {
+	window   int // most QoS 1 and 2 records in flight
+	used     int // QoS 1 and 2 records in flight
+	pace     *pacer
+	held     []storefwd.Record // taken from the queue, held back by the pace; first in line
+	reserved bool              // held[0] has its pace tokens
+	heldAt   time.Time         // when held[0] may go
+	recs     []storefwd.Record // scratch of TryNextBatch
+	buf      []byte            // encoded, not written yet
+	qos0     []uint64          // QoS 0 records in buf, acknowledged once written
+	pub      packet.Publish    // scratch of encodeLocked
+	flights  []pidFlight       // scratch of encodeLocked
+	onQueue  bool              // the sender waits for an append
+}
+
+type pidFlight struct {
+	pid uint16
+	f   flight
+}
+
+// sendLocked runs the send path: it writes what the free slots, the
+// queue and the pace allow, at most maxTurn records. u.smu must be held.
+func (u *uplink) sendLocked() (sendStop, error) {
+	s := &u.send
 	b := u.b
-	pace := newPacer(b.cfg.MaxRate, b.cfg.MaxByteRate)
-	var buf []byte
-	var acked []uint64 // QoS 0 records, acknowledged once written
-	for {
-		rec, err := b.q.Next(ctx)
-		if err != nil {
-			return fmt.Errorf("bridge %q: %w", b.cfg.Name, err)
+	for sent := 0; ; {
+		free := s.window - s.used
+		switch {
+		case free <= 0:
+			_, err := u.flushLocked()
+			return stopFull, err
+		case sent >= maxTurn:
+			_, err := u.flushLocked()
+			return stopTurn, err
+		case len(s.held) > 0 && time.Now().Before(s.heldAt):
+			_, err := u.flushLocked()
+			return stopPace, err
 		}
-		select {
-		case u.slots <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		buf, acked = buf[:0], acked[:0]
-		for n := 0; ; n++ {
-			if wait := pace.reserve(time.Now(), len(rec.Data)); wait > 0 {
-				// Send what is encoded, then keep the pace.
-				if err := u.flushBurst(buf, acked); err != nil {
-					return err
-				}
-				buf, acked = buf[:0], acked[:0]
-				t := time.NewTimer(wait)
-				select {
-				case <-ctx.Done():
-					t.Stop()
-					return ctx.Err()
-				case <-t.C:
-				}
-			}
-			if buf, acked, err = u.encode(buf, acked, rec); err != nil {
-				return err
-			}
-			if n+1 >= maxBurst {
-				break
-			}
-			slot := false
-			select {
-			case u.slots <- struct{}{}:
-				slot = true
-			default:
-			}
-			if !slot {
-				break
-			}
-			next, ok, err := b.q.TryNext()
+		// The held records first, then the queue's next.
+		var recs []storefwd.Record
+		fromHeld := len(s.held) > 0
+		if fromHeld {
+			recs = s.held[:min(len(s.held), free, maxBurst)]
+		} else {
+			var err error
+			s.recs, _, err = b.q.TryNextBatch(s.recs[:0], min(free, maxBurst))
 			if err != nil {
-				return fmt.Errorf("bridge %q: %w", b.cfg.Name, err)
+				return 0, fmt.Errorf("bridge %q: %w", b.cfg.Name, err)
 			}
-			if !ok {
-				u.release()
-				break
+			if len(s.recs) == 0 {
+				acked, err := u.flushLocked()
+				if err != nil || !acked {
+					return stopEmpty, err
+				}
+				continue // QoS 0 acknowledgements made room in the window
 			}
-			rec = next
+			recs = s.recs
 		}
-		if err := u.flushBurst(buf, acked); err != nil {
-			return err
+		n, err := u.encodeLocked(recs)
+		if err != nil {
+			return 0, err
+		}
+		sent += n
+		switch {
+		case fromHeld:
+			s.held = s.held[n:]
+		case n < len(recs):
+			s.held = append(s.held[:0], recs[n:]...)
+		}
+		if len(s.buf) >= flushBytes {
+			if _, err := u.flushLocked(); err != nil {
+				return 0, err
+			}
 		}
 	}
 }
 
-// encode appends the PUBLISH of rec to buf, with its slot taken; a QoS 0
-// record's sequence goes to acked. An undecodable record is dropped.
-func (u *uplink) encode(buf []byte, acked []uint64, rec storefwd.Record) ([]byte, []uint64, error) {
+// encodeLocked appends the PUBLISHes of recs to the send buffer, taking
+// their slots, until the pace holds one back: n < len(recs) means recs[n]
+// has its tokens and may go at s.heldAt. An undecodable record, or one
+// beyond the uplink's limits, is dropped.
+func (u *uplink) encodeLocked(recs []storefwd.Record) (n int, err error) {
+	s := &u.send
 	b := u.b
-	topicName, payload, qos, retain, err := decodeRecord(rec.Data)
-	if err != nil {
-		b.log.Error("dropping record", "seq", rec.Seq, "err", err)
-		u.release()
-		b.count(func(s *Stats) { s.Refused++ })
-		return buf, acked, b.q.Ack(rec.Seq)
-	}
-	if reason, detail := b.cfg.Limits.check(topicName, len(payload)); reason != "" {
-		b.dropForLimit(rec.Seq, topicName, reason, detail)
-		u.release()
-		return buf, acked, b.q.Ack(rec.Seq)
-	}
-	qos = min(qos, u.maxQoS)
-	p := &packet.Publish{Topic: topicName, Payload: payload, QoS: qos, Retain: retain}
-	if b.cfg.SequenceProperty && u.version == packet.Version5 {
-		p.Properties.User = []packet.UserProperty{{Key: SequenceKey, Value: strconv.FormatUint(rec.Seq, 10)}}
+	var now time.Time
+	if s.pace.rate != 0 || s.pace.byteRate != 0 {
+		now = time.Now()
 	}
 	b.mu.Lock()
-	if b.sentAny && rec.Seq <= b.maxSent {
-		b.st.Resent++
-		p.Dup = qos > 0
-	} else {
-		b.maxSent, b.sentAny = rec.Seq, true
-	}
+	maxSent, sentAny := b.maxSent, b.sentAny
 	b.mu.Unlock()
-	if qos > 0 {
-		p.PacketID = recordPID(rec.Seq)
-		u.mu.Lock()
-		u.inflight[p.PacketID] = flight{seq: rec.Seq, sent: time.Now()}
-		u.mu.Unlock()
-	} else {
-		acked = append(acked, rec.Seq)
-	}
-	buf, err = packet.Append(buf, p, u.version)
-	if err != nil {
-		return buf, acked, fmt.Errorf("bridge %q: encode PUBLISH: %w", b.cfg.Name, err)
-	}
-	return buf, acked, nil
-}
-
-// flushBurst writes buf and then acknowledges the QoS 0 records in it.
-func (u *uplink) flushBurst(buf []byte, acked []uint64) error {
-	if len(buf) == 0 {
-		return nil
-	}
-	if err := u.writeRaw(buf); err != nil {
-		return err
-	}
-	b := u.b
-	for _, seq := range acked {
-		u.release()
-		b.count(func(s *Stats) { s.Forwarded++ })
-		if err := b.q.Ack(seq); err != nil {
-			return fmt.Errorf("bridge %q: %w", b.cfg.Name, err)
+	var resent uint64
+	var sentAt time.Time // of the flights
+	flights := s.flights[:0]
+	defer func() {
+		b.mu.Lock()
+		b.maxSent, b.sentAny = maxSent, sentAny
+		b.st.Resent += resent
+		b.mu.Unlock()
+		if len(flights) > 0 {
+			u.mu.Lock()
+			for _, f := range flights {
+				u.inflight[f.pid] = f.f
+			}
+			u.mu.Unlock()
+		}
+		s.flights = flights[:0]
+	}()
+	for i, rec := range recs {
+		if i > 0 || !s.reserved {
+			if wait := s.pace.reserve(now, len(rec.Data)); wait > 0 {
+				s.reserved, s.heldAt = true, now.Add(wait)
+				return i, nil
+			}
+		}
+		s.reserved = false
+		topicName, payload, qos, retain, err := decodeRecord(rec.Data)
+		if err != nil {
+			b.log.Error("dropping record", "seq", rec.Seq, "err", err)
+			b.count(func(s *Stats) { s.Refused++ })
+			if err := b.q.Ack(rec.Seq); err != nil {
+				return i, fmt.Errorf("bridge %q: %w", b.cfg.Name, err)
+			}
+			continue
+		}
+		if reason, detail := b.cfg.Limits.check(topicName, len(payload)); reason != "" {
+			b.dropForLimit(rec.Seq, topicName, reason, detail)
+			if err := b.q.Ack(rec.Seq); err != nil {
+				return i, fmt.Errorf("bridge %q: %w", b.cfg.Name, err)
+			}
+			continue
+		}
+		qos = min(qos, u.maxQoS)
+		p := &s.pub
+		*p = packet.Publish{Topic: topicName, Payload: payload, QoS: qos, Retain: retain}
+		if b.cfg.SequenceProperty && u.version == packet.Version5 {
+			p.Properties.User = []packet.UserProperty{{Key: SequenceKey, Value: strconv.FormatUint(rec.Seq, 10)}}
+		}
+		if sentAny && rec.Seq <= maxSent {
+			resent++
+			p.Dup = qos > 0
+		} else {
+			maxSent, sentAny = rec.Seq, true
+		}
+		if qos > 0 {
+			p.PacketID = recordPID(rec.Seq)
+			// In the map before the write, so before its PUBACK can come.
+			if sentAt.IsZero() {
+				sentAt = time.Now()
+			}
+			flights = append(flights, pidFlight{p.PacketID, flight{seq: rec.Seq, sent: sentAt}})
+			s.used++
+		} else {
+			s.qos0 = append(s.qos0, rec.Seq)
+		}
+		s.buf, err = packet.Append(s.buf, p, u.version)
+		if err != nil {
+			return i, fmt.Errorf("bridge %q: encode PUBLISH: %w", b.cfg.Name, err)
 		}
 	}
-	return nil
+	return len(recs), nil
 }
 
-func (u *uplink) release() { <-u.slots }
+// flushLocked writes the send buffer, then acknowledges the QoS 0
+// records in it; acked reports that it acknowledged some.
+func (u *uplink) flushLocked() (acked bool, err error) {
+	s := &u.send
+	if len(s.buf) == 0 {
+		return false, nil
+	}
+	err = u.writeRaw(s.buf)
+	if cap(s.buf) > 4*flushBytes {
+		s.buf = nil // after a burst of large records
+	} else {
+		s.buf = s.buf[:0]
+	}
+	if err != nil || len(s.qos0) == 0 {
+		return false, err
+	}
+	b := u.b
+	n := uint64(len(s.qos0))
+	b.count(func(s *Stats) { s.Forwarded += n })
+	err = b.q.AckBatch(s.qos0)
+	s.qos0 = s.qos0[:0]
+	if err != nil {
+		return false, fmt.Errorf("bridge %q: %w", b.cfg.Name, err)
+	}
+	return true, nil
+}
+
+// sender runs the send path when records are appended to the queue while
+// slots are free, when the pace lets held records go, and when the reader
+// asks (u.wake).
+func (u *uplink) sender(ctx context.Context) error {
+	q := u.b.q
+	for {
+		u.smu.Lock()
+		appended := q.Appended() // before looking, so that no append is missed
+		stop, err := u.sendLocked()
+		u.send.onQueue = stop == stopEmpty
+		heldAt := u.send.heldAt
+		u.smu.Unlock()
+		if err != nil {
+			return err
+		}
+		var wait <-chan struct{}
+		var paced *time.Timer
+		var pacedC <-chan time.Time
+		switch stop {
+		case stopTurn:
+			continue
+		case stopEmpty:
+			wait = appended
+		case stopPace:
+			paced = time.NewTimer(time.Until(heldAt))
+			pacedC = paced.C
+		}
+		select {
+		case <-ctx.Done():
+			if paced != nil {
+				paced.Stop()
+			}
+			return ctx.Err()
+		case <-wait:
+		case <-pacedC:
+		case <-u.wake:
+		}
+		if paced != nil {
+			paced.Stop()
+		}
+	}
+}
+
+// refill acknowledges in the queue the records the uplink has
+// acknowledged (acks), frees their slots and runs the send path to fill
+// them; it wakes the sender for what the reader leaves to it.
+func (u *uplink) refill(acks *ackBatch) error {
+	if len(acks.seqs) == 0 {
+		return nil
+	}
+	b := u.b
+	err := b.q.AckBatch(acks.seqs)
+	freed, forwarded := len(acks.seqs), acks.forwarded
+	acks.seqs, acks.forwarded = acks.seqs[:0], 0
+	if forwarded > 0 {
+		b.count(func(s *Stats) { s.Forwarded += forwarded })
+	}
+	if err != nil {
+		return fmt.Errorf("bridge %q: %w", b.cfg.Name, err)
+	}
+	u.smu.Lock()
+	u.send.used -= freed
+	stop, err := u.sendLocked()
+	wake := stop == stopTurn || stop == stopPace || (stop == stopEmpty && !u.send.onQueue)
+	u.smu.Unlock()
+	if wake {
+		select {
+		case u.wake <- struct{}{}:
+		default:
+		}
+	}
+	return err
+}
 
 // dropForLimit counts and logs (rate-limited) a record that breaks the
 // uplink's Limits; the caller acknowledges it in the queue.
@@ -427,18 +604,22 @@ func (b *Bridge) count(f func(*Stats)) {
 	b.mu.Unlock()
 }
 
+// ackBatch is what the reader collects from the uplink's
+// acknowledgements until its buffer is empty.
+type ackBatch struct {
+	seqs      []uint64 // records acknowledged or refused, to acknowledge in the queue
+	forwarded uint64   // of them, acknowledged
+}
+
 // complete ends the flight of pid: the uplink acknowledged (or refused)
-// it, so it leaves the queue. freed reports that its in-flight slot is
-// free: the caller releases it (the reader releases the slots of all the
-// acknowledgements it has buffered at once, so that the sender fills
-// them with one write instead of one write per acknowledgement).
-func (u *uplink) complete(pid uint16, code packet.ReasonCode) (freed bool, err error) {
+// it, so it goes into acks, to leave the queue and free its slot.
+func (u *uplink) complete(pid uint16, code packet.ReasonCode, acks *ackBatch) {
 	u.mu.Lock()
 	f, ok := u.inflight[pid]
 	delete(u.inflight, pid)
 	u.mu.Unlock()
 	if !ok {
-		return false, nil // the birth, or a stray acknowledgement
+		return // the birth, or a stray acknowledgement
 	}
 	b := u.b
 	if code.IsError() {
@@ -448,45 +629,48 @@ func (u *uplink) complete(pid uint16, code packet.ReasonCode) (freed bool, err e
 			s.LastError = fmt.Sprintf("uplink refused a message: reason 0x%02x", byte(code))
 		})
 	} else {
-		b.count(func(s *Stats) { s.Forwarded++ })
+		acks.forwarded++
 	}
-	if err := b.q.Ack(f.seq); err != nil {
-		return true, fmt.Errorf("bridge %q: %w", b.cfg.Name, err)
-	}
-	return true, nil
+	acks.seqs = append(acks.seqs, f.seq)
 }
 
-// reader handles what the uplink sends.
+// reader handles what the uplink sends. It collects the acknowledgements
+// that arrived together and then refills their slots (refill) before it
+// waits for the next read.
 func (u *uplink) reader(ctx context.Context, br *bufio.Reader) error {
 	b := u.b
-	free := 0 // in-flight slots freed and not yet released
+	var acks ackBatch
 	defer func() {
-		for ; free > 0; free-- {
-			u.release()
+		// What the uplink acknowledged need not be sent again.
+		if len(acks.seqs) > 0 {
+			b.q.AckBatch(acks.seqs)
+			b.count(func(s *Stats) { s.Forwarded += acks.forwarded })
 		}
 	}()
 	for {
 		if br.Buffered() == 0 {
-			// Nothing more buffered: hand the freed slots to the sender
-			// before waiting for the next read.
-			for ; free > 0; free-- {
-				u.release()
+			if err := u.refill(&acks); err != nil {
+				return err
 			}
 			u.conn.SetReadDeadline(time.Now().Add(b.cfg.KeepAlive + b.cfg.KeepAlive/2))
+			if ctx.Err() != nil {
+				// The session ended and set a past deadline, perhaps
+				// before the line above replaced it.
+				return ctx.Err()
+			}
 		}
 		p, err := packet.Read(br, maxInPacket, u.version)
 		if err != nil {
 			return fmt.Errorf("bridge %q: read: %w", b.cfg.Name, err)
 		}
-		var freed bool
 		switch p := p.(type) {
 		case *packet.Ack:
 			switch p.Kind {
 			case packet.PUBACK, packet.PUBCOMP:
-				freed, err = u.complete(p.PacketID, p.ReasonCode)
+				u.complete(p.PacketID, p.ReasonCode, &acks)
 			case packet.PUBREC:
 				if p.ReasonCode.IsError() {
-					freed, err = u.complete(p.PacketID, p.ReasonCode)
+					u.complete(p.PacketID, p.ReasonCode, &acks)
 				} else {
 					err = u.write(&packet.Ack{Kind: packet.PUBREL, PacketID: p.PacketID})
 				}
@@ -509,9 +693,6 @@ func (u *uplink) reader(ctx context.Context, br *bufio.Reader) error {
 			return fmt.Errorf("bridge %q: uplink disconnected: reason 0x%02x", b.cfg.Name, byte(p.ReasonCode))
 		default:
 			return fmt.Errorf("bridge %q: unexpected %s from the uplink", b.cfg.Name, p.Type())
-		}
-		if freed {
-			free++
 		}
 		if err != nil {
 			return err

@@ -127,6 +127,58 @@ func BenchmarkQueueReadAck(b *testing.B) {
 	}
 }
 
+// BenchmarkQueueReadAckBatch is BenchmarkQueueReadAck with TryNextBatch
+// and AckBatch, 64 records at a time (the bridge's way).
+func BenchmarkQueueReadAckBatch(b *testing.B) {
+	for _, rs := range recordSizes {
+		b.Run(rs.name, func(b *testing.B) {
+			opts := Options{Limits: Limits{MaxBytes: 4 << 30}, Window: 256}
+			f := newFixture(b, opts)
+			recs := make([]Record, 1000)
+			data := make([]byte, rs.size)
+			ctx := context.Background()
+			var got []Record
+			var acks []uint64
+			b.ReportAllocs()
+			b.SetBytes(int64(rs.size))
+			b.ResetTimer()
+			var timed time.Duration
+			for done := 0; done < b.N; {
+				b.StopTimer()
+				chunk := min(10000, b.N-done)
+				for left := chunk; left > 0; left -= len(recs) {
+					batch := recs[:min(left, len(recs))]
+					for i := range batch {
+						batch[i] = Record{Data: data}
+					}
+					if err := f.q.Append(ctx, batch); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				start := time.Now()
+				for left := chunk; left > 0; left -= len(got) {
+					var err error
+					got, _, err = f.q.TryNextBatch(got[:0], min(64, left))
+					if err != nil || len(got) == 0 {
+						b.Fatalf("TryNextBatch: %d records, %v", len(got), err)
+					}
+					acks = acks[:0]
+					for _, r := range got {
+						acks = append(acks, r.Seq)
+					}
+					if err := f.q.AckBatch(acks); err != nil {
+						b.Fatal(err)
+					}
+				}
+				timed += time.Since(start)
+				done += chunk
+			}
+			b.ReportMetric(float64(b.N)/timed.Seconds(), "records/s")
+		})
+	}
+}
+
 // BenchmarkQueueMemory queues -storefwd.records records and reports the
 // process's memory, the bytes written to disk per payload byte queued
 // (/proc/self/io write_bytes), the disk used and the time to reopen the

@@ -153,9 +153,13 @@ func uvarintLen(x uint64) int {
 // blockBuilder packs records into one block value.
 type blockBuilder struct {
 	buf   []byte
+	plain []byte // scratch of finish
 	count int
 	bytes int
 }
+
+// maxKeepPlain bounds the scratch kept by a blockBuilder between blocks.
+const maxKeepPlain = 2 << 20
 
 func (b *blockBuilder) reset(now time.Time, capHint int) {
 	if cap(b.buf) < capHint {
@@ -183,12 +187,14 @@ func (b *blockBuilder) add(r *Record) {
 }
 
 // finish returns a new slice holding the block value, compressed when
-// that pays.
+// that pays; b.plain holds the uncompressed body (the record count and
+// the records) until the next finish, or is nil when it was too large to
+// keep.
 func (b *blockBuilder) finish() []byte {
 	body := b.buf[blockHeader:]
-	plain := make([]byte, 0, uvarintLen(uint64(b.count))+len(body))
-	plain = binary.AppendUvarint(plain, uint64(b.count))
+	plain := binary.AppendUvarint(b.plain[:0], uint64(b.count))
 	plain = append(plain, body...)
+	b.plain = plain
 	v := make([]byte, 0, blockHeader+s2.MaxEncodedLen(len(plain))+4)
 	v = append(v, b.buf[:blockHeader]...)
 	if enc := s2.Encode(v[blockHeader:cap(v)], plain); len(enc) <= len(plain)-len(plain)/8 {
@@ -196,6 +202,9 @@ func (b *blockBuilder) finish() []byte {
 		v[0] = blockVersionS2
 	} else {
 		v = append(v, plain...)
+	}
+	if cap(plain) > maxKeepPlain {
+		b.plain = nil
 	}
 	return binary.BigEndian.AppendUint32(v, crc32.Checksum(v, castagnoli))
 }
@@ -223,6 +232,12 @@ func decodeBlock(d blockDesc, v []byte) ([]Record, error) {
 			return nil, fmt.Errorf("%w: %v", errBlock, err)
 		}
 	}
+	return decodeRecords(d, t, p)
+}
+
+// decodeRecords decodes the uncompressed body p of the block d (the
+// record count, then the records) committed at t. The records alias p.
+func decodeRecords(d blockDesc, t time.Time, p []byte) ([]Record, error) {
 	n, k := binary.Uvarint(p)
 	if k <= 0 || n != uint64(d.count) {
 		return nil, fmt.Errorf("%w: %d records, key says %d", errBlock, n, d.count)

@@ -1,6 +1,7 @@
 package storefwd
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -269,6 +270,9 @@ func (q *Queue) commitSome(reqs []*appendReq) (rest []*appendReq) {
 	dels, delBytes := q.toDelete, q.delBytes
 	q.toDelete, q.delBytes = nil, 0
 	head, next := q.head, q.nextSeq
+	// A reader that has caught up will read the new blocks next: keep the
+	// last one in memory for it.
+	keepTail := q.readPos >= q.committed
 	q.mu.Unlock()
 
 	ents := make([]entry, 0, len(dels)+len(accepted)+1)
@@ -280,7 +284,7 @@ func (q *Queue) commitSome(reqs []*appendReq) (rest []*appendReq) {
 		ents = append(ents, entry{key: k})
 	}
 	nDel := len(ents)
-	ents, vlog := q.pack(ents, accepted, now)
+	ents, vlog, tail := q.pack(ents, accepted, now, keepTail)
 	done, werr := q.write(ents)
 
 	// Publish what was written.
@@ -298,6 +302,9 @@ func (q *Queue) commitSome(reqs []*appendReq) (rest []*appendReq) {
 		}
 		q.records += int64(e.desc.count)
 		q.bytes += int64(e.desc.bytes)
+	}
+	if tail != nil && done == len(ents) {
+		q.tail = tail
 	}
 	if hasState && done > 0 {
 		q.savedHead = head
@@ -319,7 +326,7 @@ func (q *Queue) commitSome(reqs []*appendReq) (rest []*appendReq) {
 	q.committed = written
 	q.nextSeq = written // drop sequence numbers of what was not written
 	if done > nDel {
-		q.notifyLocked()
+		q.notifyAppendedLocked()
 	}
 	q.maybeReclaimLocked()
 	q.mu.Unlock()
@@ -349,15 +356,15 @@ func (q *Queue) commitSome(reqs []*appendReq) (rest []*appendReq) {
 }
 
 // pack appends the blocks of reqs to ents. vlog reports whether a block
-// is long enough to go to the value log.
-func (q *Queue) pack(ents []entry, reqs []*appendReq, now time.Time) ([]entry, bool) {
+// is long enough to go to the value log. With keepTail it returns the
+// last block's body too (unless it is too large to keep).
+func (q *Queue) pack(ents []entry, reqs []*appendReq, now time.Time, keepTail bool) (_ []entry, vlog bool, tail *tailBlock) {
 	if len(reqs) == 0 {
-		return ents, false
+		return ents, false, nil
 	}
 	b := &q.builder
 	seq := reqs[0].first
 	first := seq
-	vlog := false
 	threshold := q.db.ValueThreshold()
 	flush := func() {
 		v := b.finish()
@@ -379,7 +386,11 @@ func (q *Queue) pack(ents []entry, reqs []*appendReq, now time.Time) ([]entry, b
 		}
 	}
 	flush()
-	return ents, vlog
+	if keepTail && b.plain != nil {
+		d := ents[len(ents)-1].desc
+		tail = &tailBlock{desc: d, time: time.Unix(0, now.UnixNano()), plain: bytes.Clone(b.plain)}
+	}
+	return ents, vlog, tail
 }
 
 // write writes ents in as few transactions as fit, in order. It returns

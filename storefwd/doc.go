@@ -52,5 +52,9 @@
 //		Rewind()
 //	}
 //
-// and maps ErrFull to the MQTT v5 reason code "quota exceeded".
+// and maps ErrFull to the MQTT v5 reason code "quota exceeded". A
+// consumer that moves many records takes them with TryNextBatch and
+// acknowledges them with AckBatch (one lock and one wake-up per batch
+// rather than per record); if it makes room in the window only itself, it
+// waits for Appended rather than for every change.
 package storefwd

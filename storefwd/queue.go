@@ -235,6 +235,7 @@ type Queue struct {
 	mu        sync.Mutex
 	closed    bool
 	changed   chan struct{} // closed and replaced when records or acks change
+	appendCh  chan struct{} // closed and replaced when records are committed
 	committed uint64        // records below it are readable
 	head      uint64        // oldest record not acknowledged or dropped
 	readPos   uint64        // next record Next considers
@@ -242,7 +243,9 @@ type Queue struct {
 	acked     ackSet        // acknowledged records in [head, head+Window)
 	front     front         // descriptors of the blocks from head on
 	cur       *readBlock    // the block Next reads from
+	tail      *tailBlock    // the last block committed, for a reader that has caught up
 	toDelete  [][]byte      // keys of blocks passed by head, to delete
+	headMoved bool          // an Ack moved head; not yet notified
 	delBytes  int64         // payload bytes of toDelete
 	savedHead uint64        // head as last persisted
 	records   int64
@@ -258,6 +261,16 @@ type Queue struct {
 type readBlock struct {
 	desc blockDesc
 	recs []Record
+}
+
+// tailBlock is the body of the last block committed, kept so that a
+// reader that has caught up decodes it from memory rather than reading it
+// back from the database. plain is not modified once the block is
+// committed.
+type tailBlock struct {
+	desc  blockDesc
+	time  time.Time
+	plain []byte
 }
 
 // Open opens the queue called name in db, creating it if it does not exist.
@@ -276,19 +289,20 @@ func Open(db *kv.DB, name string, opts Options) (*Queue, error) {
 		return nil, fmt.Errorf("storefwd: open %q: %w", name, err)
 	}
 	q := &Queue{
-		db:      db,
-		bdb:     db.Badger(),
-		name:    name,
-		opts:    opts,
-		log:     opts.Logger.With("component", "storefwd", "queue", name),
-		prefix:  prefix,
-		sKey:    stateKey(prefix),
-		unclaim: unclaim,
-		reqs:    make(chan *appendReq, opts.GroupRequests),
-		kick:    make(chan struct{}, 1),
-		quit:    make(chan struct{}),
-		done:    make(chan struct{}),
-		changed: make(chan struct{}),
+		db:       db,
+		bdb:      db.Badger(),
+		name:     name,
+		opts:     opts,
+		log:      opts.Logger.With("component", "storefwd", "queue", name),
+		prefix:   prefix,
+		sKey:     stateKey(prefix),
+		unclaim:  unclaim,
+		reqs:     make(chan *appendReq, opts.GroupRequests),
+		kick:     make(chan struct{}, 1),
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
+		changed:  make(chan struct{}),
+		appendCh: make(chan struct{}),
 	}
 	q.acked.init(opts.Window)
 	q.front.capacity = max(minFrontCapacity, 2*opts.Window+2)
@@ -420,7 +434,7 @@ func (q *Queue) Close(ctx context.Context) error {
 	q.closeOnce.Do(func() {
 		q.mu.Lock()
 		q.closed = true
-		q.notifyLocked()
+		q.notifyAppendedLocked()
 		q.mu.Unlock()
 		close(q.quit)
 	})
@@ -436,4 +450,22 @@ func (q *Queue) Close(ctx context.Context) error {
 func (q *Queue) notifyLocked() {
 	close(q.changed)
 	q.changed = make(chan struct{})
+}
+
+// notifyAppendedLocked wakes everything waiting for an append (and
+// everything waiting for a change). q.mu must be held.
+func (q *Queue) notifyAppendedLocked() {
+	close(q.appendCh)
+	q.appendCh = make(chan struct{})
+	q.notifyLocked()
+}
+
+// Appended returns a channel that is closed when records are next
+// committed, or the queue is rewound or closed. It is for a consumer that
+// reads with TryNextBatch and makes room in the window itself (its own
+// Acks): take the channel, then try, and wait on it if nothing came.
+func (q *Queue) Appended() <-chan struct{} {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.appendCh
 }

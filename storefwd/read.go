@@ -77,32 +77,71 @@ func (q *Queue) TryNext() (rec Record, ok bool, err error) {
 	}
 }
 
+// TryNextBatch is TryNext for up to limit records at once: it appends to
+// dst the records that Next would return one after another without
+// waiting, in order, and returns the extended slice. When it appends none,
+// wait is a channel that is closed at the queue's next change (records
+// committed or acknowledged, a Rewind, Close): wait on it, then try
+// again. The records' slices must not be modified.
+func (q *Queue) TryNextBatch(dst []Record, limit int) (recs []Record, wait <-chan struct{}, err error) {
+	n := len(dst)
+	for len(dst)-n < limit {
+		dst, wait, err = q.nextBatch(dst, limit-(len(dst)-n))
+		switch {
+		case err != nil:
+			return dst, nil, err
+		case wait != nil && len(dst) == n:
+			return dst, wait, nil
+		case wait != nil:
+			return dst, nil, nil // no more without waiting
+		}
+	}
+	return dst, nil, nil
+}
+
 // next takes one step of Next: it returns a record, or a channel to wait
 // on, or neither after it has loaded a block or descriptors.
 func (q *Queue) next() (Record, bool, <-chan struct{}, error) {
+	var one [1]Record
+	recs, wait, err := q.nextBatch(one[:0], 1)
+	if len(recs) == 1 {
+		return recs[0], true, nil, nil
+	}
+	return Record{}, false, wait, err
+}
+
+// nextBatch takes one step of TryNextBatch: it appends up to limit
+// records to dst, and returns a channel to wait on when it stopped for
+// want of records or room in the window; it returns neither records nor a
+// channel after it has loaded a block or descriptors.
+func (q *Queue) nextBatch(dst []Record, limit int) ([]Record, <-chan struct{}, error) {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
-		return Record{}, false, nil, fmt.Errorf("storefwd: next from %q: %w", q.name, ErrClosed)
+		return dst, nil, fmt.Errorf("storefwd: next from %q: %w", q.name, ErrClosed)
 	}
 	window := uint64(q.opts.Window)
-	for {
+	n := len(dst)
+	end := q.delivered // after the last record appended
+	var wait <-chan struct{}
+	for len(dst)-n < limit {
 		q.readPos = max(q.readPos, q.head)
 		if q.readPos >= q.committed || q.readPos-q.head >= window {
-			ch := q.changed
-			q.mu.Unlock()
-			return Record{}, false, ch, nil
+			wait = q.changed
+			break
 		}
 		if q.acked.has(q.readPos) { // acknowledged before a Rewind
 			q.readPos++
 			continue
 		}
 		if c := q.cur; c != nil && c.desc.first <= q.readPos && q.readPos < c.desc.end() {
-			rec := c.recs[q.readPos-c.desc.first]
+			dst = append(dst, c.recs[q.readPos-c.desc.first])
 			q.readPos++
-			q.delivered = max(q.delivered, q.readPos)
-			q.mu.Unlock()
-			return rec, true, nil, nil
+			end = q.readPos
+			continue
+		}
+		if len(dst) > n {
+			break // hand out these before loading more
 		}
 		i := q.front.find(q.readPos)
 		if i == q.front.len() {
@@ -113,9 +152,9 @@ func (q *Queue) next() (Record, bool, <-chan struct{}, error) {
 			}
 			q.mu.Unlock()
 			if err := q.refill(); err != nil {
-				return Record{}, false, nil, fmt.Errorf("storefwd: next from %q: %w", q.name, err)
+				return dst, nil, fmt.Errorf("storefwd: next from %q: %w", q.name, err)
 			}
-			return Record{}, false, nil, nil
+			return dst, nil, nil
 		}
 		d := *q.front.at(i)
 		if d.first > q.readPos {
@@ -126,8 +165,16 @@ func (q *Queue) next() (Record, bool, <-chan struct{}, error) {
 			q.readPos = d.end()
 			continue
 		}
-		q.mu.Unlock()
-		recs, err := q.readBlock(d)
+		var recs []Record
+		var err error
+		if t := q.tail; t != nil && t.desc.first == d.first && t.desc.count == d.count {
+			q.tail = nil // q.cur takes over
+			q.mu.Unlock()
+			recs, err = decodeRecords(d, t.time, t.plain)
+		} else {
+			q.mu.Unlock()
+			recs, err = q.readBlock(d)
+		}
 		q.mu.Lock()
 		switch {
 		case errors.Is(err, badger.ErrKeyNotFound):
@@ -136,13 +183,16 @@ func (q *Queue) next() (Record, bool, <-chan struct{}, error) {
 			q.markBadLocked(d, err)
 		case err != nil:
 			q.mu.Unlock()
-			return Record{}, false, nil, fmt.Errorf("storefwd: next from %q: %w", q.name, err)
+			return dst, nil, fmt.Errorf("storefwd: next from %q: %w", q.name, err)
 		case d.end() > q.head:
 			q.cur = &readBlock{desc: d, recs: recs}
 		}
 		q.mu.Unlock()
-		return Record{}, false, nil, nil
+		return dst, nil, nil
 	}
+	q.delivered = max(q.delivered, end)
+	q.mu.Unlock()
+	return dst, wait, nil
 }
 
 // readBlock reads and decodes the block d describes.
@@ -239,6 +289,38 @@ func (q *Queue) Ack(seq uint64) error {
 	if q.closed {
 		return fmt.Errorf("storefwd: ack %d in %q: %w", seq, q.name, ErrClosed)
 	}
+	if err := q.ackLocked(seq); err != nil {
+		return err
+	}
+	q.afterAckLocked()
+	return nil
+}
+
+// AckBatch acknowledges the records seqs, in any order, as Ack does one
+// by one, but under one lock and with one wake-up of the readers. It
+// acknowledges every record it can and returns the first error.
+func (q *Queue) AckBatch(seqs []uint64) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return fmt.Errorf("storefwd: ack %d records in %q: %w", len(seqs), q.name, ErrClosed)
+	}
+	var first error
+	for _, seq := range seqs {
+		if err := q.ackLocked(seq); err != nil && first == nil {
+			first = err
+		}
+	}
+	q.afterAckLocked()
+	return first
+}
+
+// ackLocked marks seq acknowledged and moves the head past it if it was
+// the oldest; afterAckLocked then wakes the readers.
+func (q *Queue) ackLocked(seq uint64) error {
 	if seq < q.head {
 		return nil
 	}
@@ -248,20 +330,33 @@ func (q *Queue) Ack(seq uint64) error {
 	if q.acked.has(seq) {
 		return nil
 	}
-	if i := q.front.find(seq); i == q.front.len() || q.front.at(i).first > seq || q.front.at(i).bad {
-		return nil // in a gap or a damaged block: already counted as dropped
+	if c := q.cur; c == nil || seq < c.desc.first || seq >= c.desc.end() {
+		if i := q.front.find(seq); i == q.front.len() || q.front.at(i).first > seq || q.front.at(i).bad {
+			return nil // in a gap or a damaged block: already counted as dropped
+		}
 	}
 	q.acked.set(seq)
 	q.records--
 	q.ackCount++
 	if seq == q.head {
 		q.advanceLocked()
-		q.notifyLocked()
-		if len(q.toDelete) >= 64 {
-			q.kickCommitter()
-		}
+		q.headMoved = true
 	}
 	return nil
+}
+
+// afterAckLocked wakes the readers if acknowledgements moved the head
+// (the window has room), and the committer if many blocks wait for
+// deletion.
+func (q *Queue) afterAckLocked() {
+	if !q.headMoved {
+		return
+	}
+	q.headMoved = false
+	q.notifyLocked()
+	if len(q.toDelete) >= 64 {
+		q.kickCommitter()
+	}
 }
 
 // Rewind makes Next start again from the oldest unacknowledged record
@@ -272,7 +367,7 @@ func (q *Queue) Rewind() {
 	defer q.mu.Unlock()
 	q.readPos = q.head
 	q.cur = nil
-	q.notifyLocked()
+	q.notifyAppendedLocked()
 }
 
 func (q *Queue) kickCommitter() {
@@ -338,6 +433,9 @@ func (q *Queue) passLocked(d blockDesc) {
 	q.bytes -= int64(d.bytes)
 	if q.cur != nil && q.cur.desc.first == d.first {
 		q.cur = nil
+	}
+	if q.tail != nil && q.tail.desc.first == d.first {
+		q.tail = nil
 	}
 }
 
