@@ -86,6 +86,18 @@ func (c *conn) serve() {
 		c.finish()
 		return
 	}
+	// Nothing more read: park at once rather than after parkAfter. A
+	// client that connects and then waits (most sensors, every idle
+	// connection) never has a read loop goroutine, so a burst of
+	// connections does not leave thousands of goroutine structs behind
+	// (the runtime keeps them for reuse). One that sends at once is
+	// unparked by the poller's first event.
+	if c.rlen == 0 && c.s.rx != nil {
+		c.idle() // a parked connection holds no buffer
+		if c.s.rx.park(c) {
+			return
+		}
+	}
 	// Exits when the connection ends or parks.
 	if !c.s.goFunc(c.loop) {
 		c.finish()

@@ -1,6 +1,8 @@
 package broker_test
 
 import (
+	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -125,4 +127,44 @@ func TestListenerMaxConnections(t *testing.T) {
 	a.Conn.Close()
 	brokertest.Eventually(t, 5*time.Second, func() bool { return s.Stats().ClientsConnected == 2 }, "a's slot freed")
 	brokertest.Dial(t, capped, packet.Version311).Connect("c")
+}
+
+// TestConnectParksAtOnce: a client that connects and then waits has no
+// read goroutine from its CONNACK on (not only after parkAfter), so a
+// burst of connections leaves no burst of goroutines; each still answers
+// at once when it sends, and one that sent more behind its CONNECT is
+// served without parking.
+func TestConnectParksAtOnce(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("connections park on the epoll pollers of Linux only")
+	}
+	_, addr := brokertest.StartServer(t, broker.Options{})
+	const n = 200
+	before := runtime.NumGoroutine()
+	clients := make([]*brokertest.RawClient, n)
+	for i := range clients {
+		clients[i] = brokertest.Dial(t, addr, packet.Version311)
+		clients[i].Connect(fmt.Sprintf("quiet-%d", i))
+	}
+	if grown := runtime.NumGoroutine() - before; grown > n/4 {
+		t.Errorf("%d goroutines more after %d connections went quiet, want almost none", grown, n)
+	}
+	for i, c := range clients {
+		c.Write(&packet.Pingreq{})
+		if p, err := c.Read(2 * time.Second); err != nil || p.Type() != packet.PINGRESP {
+			t.Fatalf("client %d: %v %v, want PINGRESP", i, p, err)
+		}
+	}
+	// CONNECT and SUBSCRIBE in one write: the SUBSCRIBE is in the read
+	// buffer after the handshake.
+	eager := brokertest.Dial(t, addr, packet.Version311)
+	var b []byte
+	b, _ = packet.Append(b, &packet.Connect{ProtocolName: "MQTT", ProtocolVersion: 4, CleanStart: true, ClientID: "eager"}, packet.Version311)
+	b, _ = packet.Append(b, &packet.Subscribe{PacketID: 1, Subscriptions: []packet.SubOptions{{Filter: "x", QoS: 1}}}, packet.Version311)
+	eager.WriteRaw(b)
+	for _, want := range []packet.Type{packet.CONNACK, packet.SUBACK} {
+		if p, err := eager.Read(2 * time.Second); err != nil || p.Type() != want {
+			t.Fatalf("eager client: %v %v, want %v", p, err, want)
+		}
+	}
 }
