@@ -365,8 +365,6 @@ func brokerOptions(cfg *config.Config, log *slog.Logger) broker.Options {
 	return opts
 }
 
-// exists reports whether path names something (a file that cannot be
-// read for another reason counts as existing: its error is reported).
 // writeHeapProfile writes the live heap to path.
 func writeHeapProfile(path string, stderr io.Writer) {
 	f, err := os.Create(path)
@@ -391,6 +389,8 @@ func trimAfterStart(log *slog.Logger) {
 	log.Debug("start-up memory trimmed", "executable_bytes", st.Advised)
 }
 
+// exists reports whether path names something (a file that cannot be
+// read for another reason counts as existing: its error is reported).
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return !errors.Is(err, os.ErrNotExist)
