@@ -398,8 +398,10 @@ func (c *conn) fail(err error) {
 // sendFinal writes p (v5 only, a server DISCONNECT) as the last packet and
 // closes the connection.
 func (c *conn) sendFinal(p packet.Packet) {
-	if c.version == packet.Version5 {
-		c.wmu.Lock()
+	c.wmu.Lock()
+	if c.version != packet.Version5 {
+		c.wmu.Unlock()
+	} else {
 		if c.writing && !c.closed && !c.final {
 			// A flush or the writer goroutine owns the socket: it sends p
 			// after what it holds and then closes the connection.

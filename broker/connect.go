@@ -70,7 +70,12 @@ func v3ConnackCode(code packet.ReasonCode) packet.ReasonCode {
 // CONNACK.
 func (c *conn) handleConnect(p *packet.Connect) error {
 	o := &c.s.opts
+	// Under wmu: a server shutdown reads it (sendFinal) from another
+	// goroutine, possibly while the connection is parked, with no other
+	// lock in common.
+	c.wmu.Lock()
 	c.version = p.ProtocolVersion
+	c.wmu.Unlock()
 	c.clientID = p.ClientID
 	c.problemInfo = true
 	if c.version == packet.Version5 {
