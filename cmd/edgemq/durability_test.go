@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -39,29 +38,10 @@ func testMain(m *testing.M) int {
 	return m.Run()
 }
 
-// lockedBuffer is a bytes.Buffer safe for the process's writes and the
-// test's reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // gateway is one run of the edgemq binary.
 type gateway struct {
 	cmd  *exec.Cmd
-	log  *lockedBuffer
+	log  *brokertest.Buffer
 	done chan error
 }
 
@@ -77,7 +57,7 @@ func startGateway(t *testing.T, cfg, addr string, args ...string) *gateway {
 func startGatewayEnv(t *testing.T, env []string, cfg, addr string, args ...string) *gateway {
 	t.Helper()
 	freeHTTP(t, cfg)
-	g := &gateway{log: &lockedBuffer{}, done: make(chan error, 1)}
+	g := &gateway{log: &brokertest.Buffer{}, done: make(chan error, 1)}
 	g.cmd = exec.Command(binPath, append([]string{"run", "--config", cfg}, args...)...)
 	g.cmd.Env = append(os.Environ(), env...)
 	g.cmd.Stderr = g.log

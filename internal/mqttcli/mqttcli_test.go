@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -223,24 +222,6 @@ func TestPubSubExitStatus(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer that Sub writes while the test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestSubReconnects: Sub goes on after the broker drops its connection:
 // it connects again, subscribes again and prints what follows.
 func TestSubReconnects(t *testing.T) {
@@ -251,7 +232,7 @@ func TestSubReconnects(t *testing.T) {
 			defer cancel()
 			sub := SubConfig{Options: testOptions(t, addr, v), Topics: []string{"rc/#"}, Count: 2}
 			sub.ClientID = "resubscriber"
-			var out lockedBuffer
+			var out brokertest.Buffer
 			done := make(chan error, 1)
 			go func() { done <- Sub(ctx, sub, &out) }() // ends after Count messages or with ctx
 			brokertest.Eventually(t, 10*time.Second, func() bool { return srv.Stats().Subscriptions == 1 }, "subscribed")
