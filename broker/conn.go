@@ -324,6 +324,21 @@ func (c *conn) process() error {
 	return nil
 }
 
+// readPlain is readInto for a connection without a raw socket (TLS,
+// WebSocket, not Unix): blocking reads into get's buffer, each handed to
+// got, until got returns false or a read fails.
+func readPlain(nc net.Conn, get func() []byte, got func(n int) bool) error {
+	for {
+		n, err := nc.Read(get())
+		if err != nil {
+			return err
+		}
+		if !got(n) {
+			return nil
+		}
+	}
+}
+
 func isAck(t packet.Type) bool {
 	return t == packet.PUBACK || t == packet.PUBREC || t == packet.PUBREL || t == packet.PUBCOMP
 }

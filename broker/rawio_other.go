@@ -12,15 +12,7 @@ func rawConnOf(net.Conn) syscall.RawConn { return nil }
 func tryWrite(net.Conn, syscall.RawConn, []byte) (int, error) { return 0, nil }
 
 func readInto(nc net.Conn, _ syscall.RawConn, get func() []byte, _ func(), got func(n int) bool, _ bool) error {
-	for {
-		n, err := nc.Read(get())
-		if err != nil {
-			return err
-		}
-		if !got(n) {
-			return nil
-		}
-	}
+	return readPlain(nc, get, got)
 }
 
 func shutdownSocket(syscall.RawConn) error { return syscall.EINVAL }

@@ -66,15 +66,7 @@ func tryWrite(_ net.Conn, rc syscall.RawConn, b []byte) (int, error) {
 // connection that may park).
 func readInto(nc net.Conn, rc syscall.RawConn, get func() []byte, idle func(), got func(n int) bool, trustShort bool) error {
 	if rc == nil {
-		for {
-			n, err := nc.Read(get())
-			if err != nil {
-				return err
-			}
-			if !got(n) {
-				return nil
-			}
-		}
+		return readPlain(nc, get, got)
 	}
 	var rerr error
 	err := rc.Read(func(fd uintptr) bool {
