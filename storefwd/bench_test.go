@@ -85,51 +85,47 @@ func benchAppend(b *testing.B, group, size, appenders int) {
 // BenchmarkQueueReadAck measures Next plus Ack of queued records. The
 // records are appended in chunks of 10,000 with the timer stopped.
 func BenchmarkQueueReadAck(b *testing.B) {
-	for _, rs := range recordSizes {
-		b.Run(rs.name, func(b *testing.B) {
-			opts := Options{Limits: Limits{MaxBytes: 4 << 30}, Window: 256}
-			f := newFixture(b, opts)
-			recs := make([]Record, 1000)
-			data := make([]byte, rs.size)
-			ctx := context.Background()
-			b.ReportAllocs()
-			b.SetBytes(int64(rs.size))
-			b.ResetTimer()
-			var timed time.Duration
-			for done := 0; done < b.N; {
-				b.StopTimer()
-				chunk := min(10000, b.N-done)
-				for left := chunk; left > 0; left -= len(recs) {
-					batch := recs[:min(left, len(recs))]
-					for i := range batch {
-						batch[i] = Record{Data: data}
-					}
-					if err := f.q.Append(ctx, batch); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.StartTimer()
-				start := time.Now()
-				for range chunk {
-					r, err := f.q.Next(ctx)
-					if err != nil {
-						b.Fatal(err)
-					}
-					if err := f.q.Ack(r.Seq); err != nil {
-						b.Fatal(err)
-					}
-				}
-				timed += time.Since(start)
-				done += chunk
+	benchReadAck(b, func(b *testing.B, q *Queue, chunk int) {
+		ctx := context.Background()
+		for range chunk {
+			r, err := q.Next(ctx)
+			if err != nil {
+				b.Fatal(err)
 			}
-			b.ReportMetric(float64(b.N)/timed.Seconds(), "records/s")
-		})
-	}
+			if err := q.Ack(r.Seq); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkQueueReadAckBatch is BenchmarkQueueReadAck with TryNextBatch
 // and AckBatch, 64 records at a time (the bridge's way).
 func BenchmarkQueueReadAckBatch(b *testing.B) {
+	var got []Record
+	var acks []uint64
+	benchReadAck(b, func(b *testing.B, q *Queue, chunk int) {
+		for left := chunk; left > 0; left -= len(got) {
+			var err error
+			got, _, err = q.TryNextBatch(got[:0], min(64, left))
+			if err != nil || len(got) == 0 {
+				b.Fatalf("TryNextBatch: %d records, %v", len(got), err)
+			}
+			acks = acks[:0]
+			for _, r := range got {
+				acks = append(acks, r.Seq)
+			}
+			if err := q.AckBatch(acks); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// benchReadAck runs drain, timed, over the records of each record size,
+// which it appends in chunks of 10,000 with the timer stopped; drain must
+// read and acknowledge chunk records of q.
+func benchReadAck(b *testing.B, drain func(b *testing.B, q *Queue, chunk int)) {
 	for _, rs := range recordSizes {
 		b.Run(rs.name, func(b *testing.B) {
 			opts := Options{Limits: Limits{MaxBytes: 4 << 30}, Window: 256}
@@ -137,8 +133,6 @@ func BenchmarkQueueReadAckBatch(b *testing.B) {
 			recs := make([]Record, 1000)
 			data := make([]byte, rs.size)
 			ctx := context.Background()
-			var got []Record
-			var acks []uint64
 			b.ReportAllocs()
 			b.SetBytes(int64(rs.size))
 			b.ResetTimer()
@@ -157,20 +151,7 @@ func BenchmarkQueueReadAckBatch(b *testing.B) {
 				}
 				b.StartTimer()
 				start := time.Now()
-				for left := chunk; left > 0; left -= len(got) {
-					var err error
-					got, _, err = f.q.TryNextBatch(got[:0], min(64, left))
-					if err != nil || len(got) == 0 {
-						b.Fatalf("TryNextBatch: %d records, %v", len(got), err)
-					}
-					acks = acks[:0]
-					for _, r := range got {
-						acks = append(acks, r.Seq)
-					}
-					if err := f.q.AckBatch(acks); err != nil {
-						b.Fatal(err)
-					}
-				}
+				drain(b, f.q, chunk)
 				timed += time.Since(start)
 				done += chunk
 			}
