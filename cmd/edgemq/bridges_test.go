@@ -43,7 +43,7 @@ bridges:
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stderr syncBuffer
+	var stderr brokertest.Buffer
 	done := make(chan int, 1)
 	freeHTTP(t, cfg)
 	go func() { done <- run(ctx, []string{"run", "--config", cfg}, &bytes.Buffer{}, &stderr) }()

@@ -34,7 +34,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	write("a/#", "127.0.0.1:0")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stderr syncBuffer
+	var stderr brokertest.Buffer
 	done := make(chan int, 1)
 	freeHTTP(t, cfgPath)
 	go func() { done <- run(ctx, []string{"run", "--config", cfgPath}, &bytes.Buffer{}, &stderr) }()

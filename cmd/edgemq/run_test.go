@@ -8,28 +8,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/edgemq/edgemq/broker/brokertest"
 )
-
-// syncBuffer is a bytes.Buffer safe for the logger and the test at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestCommands(t *testing.T) {
 	dir := t.TempDir()
@@ -89,7 +72,7 @@ func TestRunServesAndStops(t *testing.T) {
 	os.WriteFile(cfg, []byte("broker:\n  listeners:\n    - {type: tcp, address: \"127.0.0.1:0\"}\nstorage: {dir: "+filepath.Join(dir, "data")+"}\n"), 0o600)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stderr syncBuffer
+	var stderr brokertest.Buffer
 	done := make(chan int, 1)
 	freeHTTP(t, cfg)
 	go func() { done <- run(ctx, []string{"run", "--config", cfg}, &bytes.Buffer{}, &stderr) }()
