@@ -14,6 +14,11 @@
 // [AfterStart] reclaims both once: the executable's read-only mappings
 // with madvise(MADV_PAGEOUT) (code in use comes back from the page cache
 // or the file on its next access, as after any reclaim), and the heap with
-// debug.FreeOSMemory. [PageOut] is the tool underneath; package kv pages
-// out its database's mapped files with it.
+// debug.FreeOSMemory. It also marks those mappings MADV_RANDOM, so that a
+// page touched later comes back alone rather than with its neighbours:
+// without it, the periodic tasks of an idle gateway bring back about
+// 4 MiB within seconds (measured: 9.4 MiB idle RSS instead of 5.3). The
+// cost is one page fault per code page on its first use after the trim,
+// instead of one per 64 KB. [PageOut] is the tool underneath; package kv
+// pages out its database's mapped files with it.
 package memtrim

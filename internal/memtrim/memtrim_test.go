@@ -3,6 +3,7 @@ package memtrim
 import (
 	"bufio"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +12,14 @@ import (
 // exeRSS returns the resident bytes of the executable's read-only
 // mappings, from /proc/self/smaps.
 func exeRSS(t *testing.T) int64 {
+	rss, _ := exeSmaps(t)
+	return rss
+}
+
+// exeSmaps returns the resident bytes of the executable's read-only
+// mappings and whether every one of them is marked for random access
+// ("rr" in VmFlags).
+func exeSmaps(t *testing.T) (rss int64, random bool) {
 	t.Helper()
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {
@@ -21,8 +30,8 @@ func exeRSS(t *testing.T) int64 {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var rss int64
 	in := false
+	mappings, marked := 0, 0
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
@@ -31,7 +40,13 @@ func exeRSS(t *testing.T) int64 {
 		}
 		if strings.Contains(fields[0], "-") && len(fields) >= 5 {
 			in = len(fields) >= 6 && fields[5] == exe && !strings.Contains(fields[1], "w")
+			if in {
+				mappings++
+			}
 			continue
+		}
+		if in && fields[0] == "VmFlags:" && slices.Contains(fields[1:], "rr") {
+			marked++
 		}
 		if in && fields[0] == "Rss:" {
 			kb, err := strconv.ParseInt(fields[1], 10, 64)
@@ -44,7 +59,7 @@ func exeRSS(t *testing.T) int64 {
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	return rss
+	return rss, mappings > 0 && marked == mappings
 }
 
 func TestAfterStartTrimsExecutable(t *testing.T) {
@@ -59,7 +74,10 @@ func TestAfterStartTrimsExecutable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	after := exeRSS(t)
+	after, random := exeSmaps(t)
+	if !random {
+		t.Error("the executable's read-only mappings are not marked for random access (no rr in VmFlags)")
+	}
 	t.Logf("executable: %d bytes advised, resident %d -> %d bytes", st.Advised, before, after)
 	if st.Advised <= 0 {
 		t.Fatalf("advised %d bytes", st.Advised)
