@@ -136,6 +136,7 @@ func needsRestart(old, cfg *config.Config) []string {
 		{"broker.sys_interval", old.Broker.SysInterval, cfg.Broker.SysInterval},
 		{"storage", old.Storage, cfg.Storage},
 		{"http", old.HTTP, cfg.HTTP},
+		{"max_procs", old.MaxProcs, cfg.MaxProcs},
 	} {
 		if !reflect.DeepEqual(s.old, s.new) {
 			out = append(out, s.name)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/edgemq/edgemq/broker"
 	"github.com/edgemq/edgemq/internal/config"
+	"github.com/edgemq/edgemq/internal/cpugov"
 	"github.com/edgemq/edgemq/internal/kv"
 	"github.com/edgemq/edgemq/internal/logging"
 	"github.com/edgemq/edgemq/internal/memtrim"
@@ -274,6 +275,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, hup <-chan
 	// figures, so a broker that hangs stops the pings.
 	notify(log, sdnotify.Ready())
 	notify(log, sdnotify.Status(statusLine(srv)))
+	// The governor's first change of GOMAXPROCS comes before the trim:
+	// the code that runs only then is not paged back in.
+	defer startGovernor(cfg.MaxProcs, log)()
 	trimAfterStart(log)
 	var watchdog <-chan time.Time
 	if d := sdnotify.WatchdogInterval(); d > 0 {
@@ -377,6 +381,17 @@ func writeHeapProfile(path string, stderr io.Writer) {
 	if err != nil {
 		fmt.Fprintln(stderr, "edgemq: heap profile:", err)
 	}
+}
+
+// startGovernor adapts GOMAXPROCS to the load (internal/cpugov) unless
+// the GOMAXPROCS environment variable fixes it; the returned func stops
+// the governor and waits for it.
+func startGovernor(maxProcs int, log *slog.Logger) (stop func()) {
+	if v := os.Getenv("GOMAXPROCS"); v != "" {
+		log.Debug("GOMAXPROCS fixed by the environment", "GOMAXPROCS", v)
+		return func() {}
+	}
+	return cpugov.Start(context.Background(), cpugov.Options{Max: maxProcs, Logger: log})
 }
 
 // trimAfterStart gives the memory only start-up used back to the kernel.

@@ -35,6 +35,10 @@ type Config struct {
 	HTTP          HTTP          `yaml:"http"`
 	Log           Log           `yaml:"log"`
 	MemoryLimit   Size          `yaml:"memory_limit"` // becomes GOMEMLIMIT; 0 = unset
+	// MaxProcs is the most CPU cores the gateway runs on at once: it uses
+	// one while one is enough and adds cores under load (internal/cpugov).
+	// 0: every core available to it.
+	MaxProcs int `yaml:"max_procs"`
 
 	meta *meta // where the values came from, for messages
 }

@@ -229,6 +229,7 @@ func TestExampleFile(t *testing.T) {
 		HTTP:          HTTP{Address: "0.0.0.0:8443", Cert: "/etc/edgemq/server.pem", Key: "/etc/edgemq/server.key"},
 		Log:           Log{Level: "info"},
 		MemoryLimit:   96 * MiB,
+		MaxProcs:      2,
 	}
 	if got := plain(c); !reflect.DeepEqual(got, want) {
 		t.Errorf("edgemq.example.yaml:\ngot  %+v\nwant %+v", got, want)
@@ -389,6 +390,7 @@ func TestParse(t *testing.T) {
 		{"sys_interval 0", "broker: {sys_interval: 0}", func(c *Config) { c.Broker.SysInterval = 0 }},
 		{"memory limit", "memory_limit: 96MiB", func(c *Config) { c.MemoryLimit = 96 * MiB }},
 		{"memory limit in bytes", "memory_limit: 16777216", func(c *Config) { c.MemoryLimit = 16 * MiB }},
+		{"max procs", "max_procs: 2", func(c *Config) { c.MaxProcs = 2 }},
 		{"log levels", "log: {level: error}", func(c *Config) { c.Log.Level = "error" }},
 		{"merge keeps explicit keys", "broker:\n  limits:\n    <<: {max_connections: 1, max_inflight: 2}\n    max_connections: 3\n", func(c *Config) {
 			c.Broker.Limits.MaxConnections = 3
@@ -432,7 +434,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown top-level key", "brokr: {}",
 			`edgemq.yaml:1: brokr: unknown key (did you mean "broker"?)`},
 		{"unknown key, no suggestion", "widgets: []",
-			`edgemq.yaml:1: widgets: unknown key; known keys: gateway, broker, storage, bridges, sinks, devices, hardware, simulation, homeassistant, http, log, memory_limit`},
+			`edgemq.yaml:1: widgets: unknown key; known keys: gateway, broker, storage, bridges, sinks, devices, hardware, simulation, homeassistant, http, log, memory_limit, max_procs`},
 		{"unknown nested key", "broker:\n  limits:\n    max_conections: 5\n",
 			`edgemq.yaml:3: broker.limits.max_conections: unknown key (did you mean "max_connections"?)`},
 		{"key in camel case", "broker: {limits: {maxConnections: 5}}",
@@ -534,6 +536,10 @@ func TestParseErrors(t *testing.T) {
 			`edgemq.yaml:1: memory_limit: must be 0 (unset) or at least 16MiB, got 96B (a size without a unit is in bytes)`},
 		{"memory_limit too small", "memory_limit: 8MiB",
 			`edgemq.yaml:1: memory_limit: must be 0 (unset) or at least 16MiB, got 8MiB`},
+		{"negative max_procs", "max_procs: -1",
+			`edgemq.yaml:1: max_procs: must be 0 (every core) or a number of cores, got -1`},
+		{"max_procs not a number", "max_procs: all",
+			`edgemq.yaml:1: max_procs: want an integer, got "all"`},
 		{"unknown log level", "log: {level: verbose}",
 			`edgemq.yaml:1: log.level: unknown level "verbose"; known levels: debug, info, warn, error`},
 		{"log level warning", "log: {level: warning}",
@@ -699,7 +705,7 @@ func TestTooManyErrors(t *testing.T) {
 	if got, want := len(errs), maxErrors+1; got != want {
 		t.Fatalf("got %d errors, want %d", got, want)
 	}
-	if got, want := errs[0].Error(), `edgemq.yaml:1: k: unknown key; known keys: gateway, broker, storage, bridges, sinks, devices, hardware, simulation, homeassistant, http, log, memory_limit`; got != want {
+	if got, want := errs[0].Error(), `edgemq.yaml:1: k: unknown key; known keys: gateway, broker, storage, bridges, sinks, devices, hardware, simulation, homeassistant, http, log, memory_limit, max_procs`; got != want {
 		t.Errorf("first error:\ngot  %s\nwant %s", got, want)
 	}
 	if got, want := errs[maxErrors].Error(), "edgemq.yaml: too many problems; 5 more problems not shown"; got != want {

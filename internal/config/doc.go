@@ -19,6 +19,7 @@
 //	log:
 //	  level: info             # debug, info, warn or error
 //	memory_limit: 96MiB       # becomes GOMEMLIMIT; 0 = not set
+//	max_procs: 0              # most cores used at once; 0 = all
 //
 // The defaults, with a comment on each, are in default.yaml (embedded in
 // the binary and returned by DefaultYAML); edgemq.example.yaml at the

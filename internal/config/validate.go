@@ -39,6 +39,9 @@ func (c *Config) validate(v *validator) {
 	case c.MemoryLimit != 0 && c.MemoryLimit < minMemoryLimit:
 		v.errorf("memory_limit", "must be 0 (unset) or at least %s, got %s%s", minMemoryLimit, c.MemoryLimit, bytesHint(c.MemoryLimit))
 	}
+	if c.MaxProcs < 0 {
+		v.errorf("max_procs", "must be 0 (every core) or a number of cores, got %d", c.MaxProcs)
+	}
 }
 
 // minMemoryLimit is the smallest memory_limit: less cannot run the

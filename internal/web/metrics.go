@@ -127,6 +127,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	p.metric("go_goroutines", "gauge", "Goroutines.", float64(runtime.NumGoroutine()))
+	p.metric("go_sched_gomaxprocs_threads", "gauge", "GOMAXPROCS: the CPU cores Go code runs on at once (see max_procs).", float64(runtime.GOMAXPROCS(0)))
 	p.metric("go_memstats_heap_alloc_bytes", "gauge", "Heap bytes allocated and in use.", float64(ms.HeapAlloc))
 	p.metric("go_memstats_sys_bytes", "gauge", "Bytes obtained from the OS.", float64(ms.Sys))
 	p.metric("go_gc_cycles_total", "counter", "Completed GC cycles.", float64(ms.NumGC))
