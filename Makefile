@@ -46,7 +46,9 @@ test: lint
 bench: build
 	$(GO) run ./cmd/mqttbench compare --edgemq ./edgemq --rounds 3 --duration 5s
 	$(GO) run ./cmd/mqttbench bridge --edgemq ./edgemq --rounds 3 --duration 10s
-	$(GO) test -run '^$$' -bench . -benchmem ./broker/... ./internal/... ./storefwd/
+	$(GO) test -run '^$$' -bench . -benchmem ./broker/... ./internal/...
+	# -cpu 1 too: the gateway runs on one P until it is busy (internal/cpugov)
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1,2 ./storefwd/
 
 ## fuzz: every fuzz target for FUZZTIME each
 fuzz:
