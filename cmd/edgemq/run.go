@@ -275,8 +275,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, hup <-chan
 	// figures, so a broker that hangs stops the pings.
 	notify(log, sdnotify.Ready())
 	notify(log, sdnotify.Status(statusLine(srv)))
-	// The governor's first change of GOMAXPROCS comes before the trim:
-	// the code that runs only then is not paged back in.
+	// Before the trim: the code that only starting the governor runs is
+	// not paged back in.
 	defer startGovernor(cfg.MaxProcs, log)()
 	trimAfterStart(log)
 	var watchdog <-chan time.Time
