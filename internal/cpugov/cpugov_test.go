@@ -9,14 +9,30 @@ import (
 	"time"
 )
 
+// decisions is a table of sample sequences and the Ps after each.
+type decisions []struct {
+	name  string
+	start int
+	loads []float64
+	want  []int // procs after each sample
+}
+
+func (tests decisions) run(t *testing.T, o Options) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g := newGovernor(o, tc.start)
+			for i, l := range tc.loads {
+				if got := g.next(l); got != tc.want[i] {
+					t.Fatalf("sample %d (load %.2f): procs %d, want %d", i, l, got, tc.want[i])
+				}
+			}
+		})
+	}
+}
+
 func TestGovernorDecisions(t *testing.T) {
-	o := Options{Min: 1, Max: 4, Interval: time.Second, LowerAfter: 3 * time.Second, Quiet: -1}.withDefaults()
-	tests := []struct {
-		name  string
-		start int
-		loads []float64
-		want  []int // procs after each sample
-	}{
+	decisions{
 		{"idle lowers after a full window", 4,
 			[]float64{0.1, 0.1, 0.1, 0.1},
 			[]int{4, 4, 1, 1}},
@@ -41,27 +57,11 @@ func TestGovernorDecisions(t *testing.T) {
 		{"hysteresis: at 1 P, load between target and raise stays", 1,
 			[]float64{0.7, 0.8, 0.7, 0.8},
 			[]int{1, 1, 1, 1}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			g := newGovernor(o, tc.start)
-			for i, l := range tc.loads {
-				if got := g.next(l); got != tc.want[i] {
-					t.Fatalf("sample %d (load %.2f): procs %d, want %d", i, l, got, tc.want[i])
-				}
-			}
-		})
-	}
+	}.run(t, Options{Min: 1, Max: 4, Interval: time.Second, LowerAfter: 3 * time.Second, Quiet: -1}.withDefaults())
 }
 
 func TestGovernorQuiet(t *testing.T) {
-	o := Options{Min: 1, Max: 4, Interval: time.Second, LowerAfter: 3 * time.Second}.withDefaults()
-	tests := []struct {
-		name  string
-		start int
-		loads []float64
-		want  []int
-	}{
+	decisions{
 		{"a quiet process gets every P", 1,
 			[]float64{0.05, 0.05, 0.05},
 			[]int{1, 1, 4}},
@@ -80,17 +80,7 @@ func TestGovernorQuiet(t *testing.T) {
 		{"a busy quiet process keeps its Ps", 4,
 			[]float64{0.05, 2.5, 2.5, 2.5},
 			[]int{4, 4, 4, 4}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			g := newGovernor(o, tc.start)
-			for i, l := range tc.loads {
-				if got := g.next(l); got != tc.want[i] {
-					t.Fatalf("sample %d (load %.2f): procs %d, want %d", i, l, got, tc.want[i])
-				}
-			}
-		})
-	}
+	}.run(t, Options{Min: 1, Max: 4, Interval: time.Second, LowerAfter: 3 * time.Second}.withDefaults())
 }
 
 func TestGovernorMinAndMax(t *testing.T) {
