@@ -209,6 +209,14 @@ func openDB(t *testing.T, dir string) *kv.DB {
 	return db
 }
 
+// tempDB opens a database in a fresh directory, closed when the test ends.
+func tempDB(t *testing.T) *kv.DB {
+	t.Helper()
+	db := openDB(t, t.TempDir())
+	t.Cleanup(func() { db.Close(context.Background()) })
+	return db
+}
+
 func testConfig(t *testing.T, addr string) Config {
 	return Config{
 		Name: "cloud", Address: "tcp://" + addr, GatewayID: "gw1",
@@ -331,8 +339,7 @@ func TestForwardToMosquitto(t *testing.T) {
 	sub := startSubscriber(t, m.addr, "#")
 	waitSubscribed(t, sub, m.addr, "probe/1")
 	srv, _ := brokertest.StartServer(t, broker.Options{})
-	db := openDB(t, t.TempDir())
-	t.Cleanup(func() { db.Close(context.Background()) })
+	db := tempDB(t)
 	b := newBridge(t, srv, db, testConfig(t, m.addr))
 	brokertest.Eventually(t, 5*time.Second, func() bool { return b.Stats().Connected }, "connected")
 
@@ -375,8 +382,7 @@ func TestWindowsAndQoS(t *testing.T) {
 			sub := startSubscriber(t, m.addr, "site-7/#")
 			waitSubscribed(t, sub, m.addr, "site-7/probe")
 			srv, _ := brokertest.StartServer(t, broker.Options{})
-			db := openDB(t, t.TempDir())
-			t.Cleanup(func() { db.Close(context.Background()) })
+			db := tempDB(t)
 			cfg := testConfig(t, m.addr)
 			cfg.Window = tc.window
 			cfg.Out[0].QoS = tc.qos
@@ -400,8 +406,7 @@ func TestUplinkRestarts(t *testing.T) {
 	sub := startSubscriber(t, m.addr, "site-7/#")
 	waitSubscribed(t, sub, m.addr, "site-7/probe")
 	srv, _ := brokertest.StartServer(t, broker.Options{})
-	db := openDB(t, t.TempDir())
-	t.Cleanup(func() { db.Close(context.Background()) })
+	db := tempDB(t)
 	b := newBridge(t, srv, db, testConfig(t, m.addr))
 	brokertest.Eventually(t, 5*time.Second, func() bool { return b.Stats().Connected }, "connected")
 
@@ -479,8 +484,7 @@ func TestAckMeansEnqueued(t *testing.T) {
 func TestInRules(t *testing.T) {
 	m := startMosquitto(t)
 	srv, _ := brokertest.StartServer(t, broker.Options{})
-	db := openDB(t, t.TempDir())
-	t.Cleanup(func() { db.Close(context.Background()) })
+	db := tempDB(t)
 	for _, v := range []byte{packet.Version311, packet.Version5} {
 		t.Run(fmt.Sprint(v), func(t *testing.T) {
 			cfg := testConfig(t, m.addr)
@@ -556,8 +560,7 @@ func TestAckTimeoutReconnects(t *testing.T) {
 		}
 	}()
 	srv, _ := brokertest.StartServer(t, broker.Options{})
-	db := openDB(t, t.TempDir())
-	t.Cleanup(func() { db.Close(context.Background()) })
+	db := tempDB(t)
 	cfg := testConfig(t, ln.Addr().String())
 	cfg.AckTimeout = 300 * time.Millisecond
 	b := newBridge(t, srv, db, cfg)
@@ -586,8 +589,7 @@ func TestSysFigures(t *testing.T) {
 	sub := startSubscriber(t, m.addr, "#")
 	waitSubscribed(t, sub, m.addr, "probe/1")
 	srv, _ := brokertest.StartServer(t, broker.Options{})
-	db := openDB(t, t.TempDir())
-	t.Cleanup(func() { db.Close(context.Background()) })
+	db := tempDB(t)
 	cfg := testConfig(t, m.addr)
 	cfg.SysInterval = 50 * time.Millisecond
 	cfg.Out = append(cfg.Out, Rule{Local: "$SYS/#", Remote: "sys/#", QoS: 0})

@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -141,8 +140,7 @@ func TestCredentialsRenewal(t *testing.T) {
 	sub := startSubscriber(t, m.addr, "site-7/#")
 	waitSubscribed(t, sub, m.addr, "site-7/probe")
 	srv, _ := brokertest.StartServer(t, broker.Options{})
-	db := openDB(t, t.TempDir())
-	t.Cleanup(func() { db.Close(context.Background()) })
+	db := tempDB(t)
 	cfg := testConfig(t, rec.ln.Addr().String())
 	var calls atomic.Int64
 	cfg.Credentials = func(now time.Time) (string, string, time.Time, error) {

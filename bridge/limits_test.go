@@ -61,8 +61,7 @@ func TestLimitsDrop(t *testing.T) {
 	m := startMosquitto(t)
 	r := uplinkReader(t, m.addr, "site-7/#")
 	srv, _ := brokertest.StartServer(t, broker.Options{})
-	db := openDB(t, t.TempDir())
-	t.Cleanup(func() { db.Close(context.Background()) })
+	db := tempDB(t)
 	cfg := testConfig(t, m.addr)
 	cfg.Limits = Limits{MaxPayload: 10, MaxTopicBytes: 40, MaxTopicLevels: 4}
 	cfg.SysInterval = 50 * time.Millisecond

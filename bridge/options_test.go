@@ -56,8 +56,7 @@ func TestSequenceProperty(t *testing.T) {
 	m := startMosquitto(t)
 	r := uplinkReader(t, m.addr, "site-7/#")
 	srv, _ := brokertest.StartServer(t, broker.Options{})
-	db := openDB(t, t.TempDir())
-	t.Cleanup(func() { db.Close(context.Background()) })
+	db := tempDB(t)
 	cfg := testConfig(t, m.addr)
 	cfg.Protocol, cfg.SequenceProperty = packet.Version5, true
 	newBridge(t, srv, db, cfg)
@@ -87,8 +86,7 @@ func TestSequenceProperty(t *testing.T) {
 func TestRetainOverride(t *testing.T) {
 	m := startMosquitto(t)
 	srv, _ := brokertest.StartServer(t, broker.Options{})
-	db := openDB(t, t.TempDir())
-	t.Cleanup(func() { db.Close(context.Background()) })
+	db := tempDB(t)
 	cfg := testConfig(t, m.addr)
 	yes := true
 	cfg.Out = []Rule{
@@ -130,8 +128,7 @@ func TestPace(t *testing.T) {
 	waitSubscribed(t, sub, m.addr, "site-7/probe")
 	m.stop()
 	srv, _ := brokertest.StartServer(t, broker.Options{})
-	db := openDB(t, t.TempDir())
-	t.Cleanup(func() { db.Close(context.Background()) })
+	db := tempDB(t)
 	cfg := testConfig(t, m.addr)
 	cfg.MaxRate = 200
 	b := newBridge(t, srv, db, cfg)
@@ -209,8 +206,7 @@ func TestALPN(t *testing.T) {
 	pool := x509.NewCertPool()
 	pool.AddCert(ca)
 	srv, _ := brokertest.StartServer(t, broker.Options{})
-	db := openDB(t, t.TempDir())
-	t.Cleanup(func() { db.Close(context.Background()) })
+	db := tempDB(t)
 	cfg := testConfig(t, "")
 	cfg.Address = "tls://" + ln.Addr().String()
 	cfg.TLS = &tls.Config{RootCAs: pool, NextProtos: []string{"x-amzn-mqtt-ca"}}
@@ -234,8 +230,7 @@ func TestReconfigure(t *testing.T) {
 	m := startMosquitto(t)
 	r := uplinkReader(t, m.addr, "#")
 	srv, _ := brokertest.StartServer(t, broker.Options{})
-	db := openDB(t, t.TempDir())
-	t.Cleanup(func() { db.Close(context.Background()) })
+	db := tempDB(t)
 	cfg := testConfig(t, m.addr)
 	cfg.Out = []Rule{{Local: "sensors/#", Remote: "site-7/sensors/#", QoS: 1}, {Local: "old/#", Remote: "old/#", QoS: 1}}
 	b := newBridge(t, srv, db, cfg)

@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -42,8 +41,7 @@ func TestTLSClientCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv, _ := brokertest.StartServer(t, broker.Options{})
-	db := openDB(t, t.TempDir())
-	t.Cleanup(func() { db.Close(context.Background()) })
+	db := tempDB(t)
 	cfg := testConfig(t, "")
 	cfg.Address = "tls://" + tlsAddr
 	cfg.TLS = &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cc}}

@@ -122,9 +122,7 @@ func TestTryNextBatchWindowAndRewind(t *testing.T) {
 }
 
 func TestTryNextBatchRefill(t *testing.T) {
-	old := minFrontCapacity
-	minFrontCapacity = 8
-	t.Cleanup(func() { minFrontCapacity = old })
+	smallFront(t)
 	opts := defaultOpts()
 	opts.Window = 16
 	f := newFixture(t, opts)

@@ -589,10 +589,16 @@ func TestSequenceNumbersBeyond32Bits(t *testing.T) {
 	}
 }
 
-func TestFrontRefill(t *testing.T) {
+// smallFront makes the in-memory front of block descriptors small (8) for
+// the test, so that a short queue needs refills from disk.
+func smallFront(t *testing.T) {
 	old := minFrontCapacity
 	minFrontCapacity = 8
 	t.Cleanup(func() { minFrontCapacity = old })
+}
+
+func TestFrontRefill(t *testing.T) {
+	smallFront(t)
 	opts := defaultOpts()
 	opts.Window = 2
 	opts.MaxRecords = 150
