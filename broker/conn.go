@@ -133,8 +133,7 @@ func (c *conn) readLoop(handshake bool) int {
 		now := time.Now()
 		c.lastPacket = now
 		if !c.afterRead(n) {
-			out = readEnded
-			return false
+			return false // out stays readEnded
 		}
 		c.f.waitCongested(congestionWait, c.s.closed)
 		c.waitAckSpace()
