@@ -89,6 +89,7 @@ type uplink struct {
 	smu  sync.Mutex
 	send sendState
 	wake chan struct{} // capacity 1: the reader asks the sender to run the send path
+	hold *time.Timer   // kicks the sender refillHoldMax after the reader held slots back; under smu
 
 	mu       sync.Mutex
 	inflight map[uint16]flight
@@ -242,6 +243,9 @@ func (b *Bridge) session() (established bool, err error) {
 	scancel()
 	conn.SetDeadline(time.Now())
 	wg.Wait()
+	if u.hold != nil {
+		u.hold.Stop()
+	}
 	return true, err
 }
 
@@ -294,6 +298,16 @@ func (u *uplink) writeLocked(b []byte) error {
 // Every acknowledgement in the queue is followed by a run of the send
 // path by the same goroutine (the reader's, or the send path's own for
 // QoS 0 and dropped records), so the sender need only wait for appends.
+//
+// While the window is nearly full, the reader leaves the slots it freed
+// until a quarter of the window is free (holdLocked): a broker that
+// acknowledges as it reads sends its PUBACKs one or two at a time, and
+// refilling each pair cost a write, a wake-up of each side and a context
+// switch per message, which on a small board costs more than the message.
+// Refilled a quarter at a time, a backlog drains at half the CPU per
+// message. The held slots are refilled by the sender at the latest
+// refillHoldMax later, so that an uplink that stops acknowledging, or
+// that holds its PUBACKs back (Nagle) until it sees data, stalls nothing.
 
 // maxBurst bounds the records taken from the queue at once; maxTurn the
 // records one run of the send path writes, so that the reader gets back
@@ -302,6 +316,9 @@ const (
 	maxBurst = 64
 	maxTurn  = 4 * maxBurst
 )
+
+// refillHoldMax bounds how long freed slots wait (see holdLocked).
+var refillHoldMax = time.Millisecond
 
 // flushBytes: the send path writes once this much is encoded.
 const flushBytes = 64 << 10
@@ -330,6 +347,7 @@ type sendState struct {
 	pub      packet.Publish    // scratch of encodeLocked
 	flights  []pidFlight       // scratch of encodeLocked
 	onQueue  bool              // the sender waits for an append
+	holding  bool              // the reader left freed slots for later (holdLocked)
 }
 
 type pidFlight struct {
@@ -342,6 +360,10 @@ type pidFlight struct {
 func (u *uplink) sendLocked() (sendStop, error) {
 	s := &u.send
 	b := u.b
+	if s.holding {
+		s.holding = false
+		u.hold.Stop()
+	}
 	for sent := 0; ; {
 		free := s.window - s.used
 		switch {
@@ -569,16 +591,45 @@ func (u *uplink) refill(acks *ackBatch) error {
 	}
 	u.smu.Lock()
 	u.send.used -= freed
+	if u.holdLocked() {
+		u.smu.Unlock()
+		return nil
+	}
 	stop, err := u.sendLocked()
 	wake := stop == stopTurn || stop == stopPace || (stop == stopEmpty && !u.send.onQueue)
 	u.smu.Unlock()
 	if wake {
-		select {
-		case u.wake <- struct{}{}:
-		default:
-		}
+		u.kick()
 	}
 	return err
+}
+
+// holdLocked reports whether the reader should leave the slots it has
+// just freed for later: while fewer than a quarter of the window are free
+// and acknowledgements are still to come. The first hold arms u.hold.
+// u.smu must be held.
+func (u *uplink) holdLocked() bool {
+	s := &u.send
+	if s.used == 0 || s.window-s.used >= max(1, s.window/4) {
+		return false
+	}
+	if !s.holding {
+		s.holding = true
+		if u.hold == nil {
+			u.hold = time.AfterFunc(refillHoldMax, u.kick)
+		} else {
+			u.hold.Reset(refillHoldMax)
+		}
+	}
+	return true
+}
+
+// kick asks the sender to run the send path.
+func (u *uplink) kick() {
+	select {
+	case u.wake <- struct{}{}:
+	default:
+	}
 }
 
 // dropForLimit counts and logs (rate-limited) a record that breaks the
