@@ -23,6 +23,11 @@ package main
 //     persistence file, so nothing the bridge delivers before the
 //     subscriber reconnects is lost.
 //
+// Both phases also report the cloud's CPU per message that arrived, and
+// its "ceiling": the rate at which that cost takes one whole core. The
+// cloud Mosquitto is single-threaded, so no bridge forwards faster; on a
+// small machine that ceiling, not the bridge, bounds a ratio target.
+//
 // Both bridges reconnect every second (edgemq reconnect {min: 1s, max:
 // 1s}, Mosquitto restart_timeout 1) and keep at most --bridge-window
 // messages in flight (edgemq window, Mosquitto max_inflight_messages).
@@ -70,6 +75,8 @@ const (
 	mLocalCPU   = "local broker CPU/msg"
 	mLocalUtil  = "local broker CPU util"
 	mCloudUtil  = "cloud broker CPU util"
+	mCloudCPU   = "cloud broker CPU/msg"
+	mCloudCeil  = "cloud ceiling (1 core / cloud CPU/msg)"
 	mReordered  = "out of order"
 	mBlPublish  = "backlog publish rate"
 	mBlDrain    = "backlog drain rate"
@@ -139,6 +146,7 @@ func cmdBridge(ctx context.Context, args []string) error {
 	fmt.Fprintf(s.Out, "mqttbench bridge: %s=%s vs %s=%s (cloud: %s); %d round(s); %d CPUs\n",
 		a.Name, a.Binary, b.Name, b.Binary, s.Mosquitto, s.Rounds, runtime.NumCPU())
 	fmt.Fprintln(s.Out, "durability: edgemq fsyncs its queue before each PUBACK (group commit); Mosquitto persistence true writes only at autosave (1800 s) and shutdown")
+	fmt.Fprintln(s.Out, "ceiling: the cloud Mosquitto runs on one thread; no bridge forwards faster than its \"cloud ceiling\", whatever the ratio target says")
 	PrintBridgeComparison(s.Out, s, a, b, runs)
 	if *jsonPath != "" {
 		rep := JSONReport{Started: started, Args: os.Args, Mode: "bridge", Rounds: s.Rounds,
@@ -724,6 +732,7 @@ func runBridgePhase(ctx context.Context, s BridgeSettings, t Target) (*Sample, e
 		smp.add(mLocalCPU, "µs/msg", float64(c2.broker.Sub(c0.broker).Nanoseconds())/1e3/float64(unique))
 	}
 	addBridgeUtil(smp, c0, c1, cc0, cc1)
+	addCloudCeiling(smp, cc0, cc1, arrivedAtStop)
 	smp.add(mSent, "msgs", float64(total))
 	smp.add(mReceived, "msgs", float64(unique))
 	smp.add(mLost, "msgs", float64(sub.missing(acked)))
@@ -749,6 +758,21 @@ func addBridgeUtil(s *Sample, l0, l1, c0, c1 cpuProbe) {
 		other := max(l1.busy-l0.busy-local-cloud-self, 0)
 		s.add(mOtherUtil, "% of 1 core", 100*other.Seconds()/wall)
 	}
+}
+
+// addCloudCeiling adds the cloud's CPU per message that arrived between
+// its probes c0 and c1, and the rate at which that would take a whole
+// core: Mosquitto runs on one thread, so no bridge can forward faster.
+func addCloudCeiling(s *Sample, c0, c1 cpuProbe, arrived int64) {
+	if c0.err != nil || c1.err != nil || arrived <= 0 {
+		return
+	}
+	per := c1.broker.Sub(c0.broker).Seconds() / float64(arrived)
+	if per <= 0 {
+		return
+	}
+	s.add(mCloudCPU, "µs/msg", per*1e6)
+	s.add(mCloudCeil, "msg/s", 1/per)
 }
 
 func runBacklogPhase(ctx context.Context, s BridgeSettings, t Target) (*Sample, error) {
@@ -805,12 +829,13 @@ func runBacklogPhase(ctx context.Context, s BridgeSettings, t Target) (*Sample, 
 		return nil, err
 	}
 	fmt.Fprintf(s.Log, "(cloud pid %d) ", r.cloud.PID)
+	cc0 := probeCPU(r.cloud.PID)
 	if err := sub.connect(r.cloud.Addr, lost); err != nil {
 		return nil, err
 	}
 	defer sub.disconnect()
 	drain(ctx, sub.unique.Load, total, 15*time.Second, s.DrainMax)
-	c1 := probeCPU(r.local.PID)
+	c1, cc1 := probeCPU(r.local.PID), probeCPU(r.cloud.PID)
 	if err := errors.Join(lost.err(), r.brokerCheck(), ctx.Err()); err != nil {
 		return nil, err
 	}
@@ -829,6 +854,7 @@ func runBacklogPhase(ctx context.Context, s BridgeSettings, t Target) (*Sample, 
 	if c0.err == nil && c1.err == nil && unique > 0 {
 		smp.add(mLocalCPU, "µs/msg", float64(c1.broker.Sub(c0.broker).Nanoseconds())/1e3/float64(unique))
 	}
+	addCloudCeiling(smp, cc0, cc1, unique)
 	smp.add(mSent, "msgs", float64(total))
 	smp.add(mReceived, "msgs", float64(unique))
 	smp.add(mLost, "msgs", float64(sub.missing(acked)))
