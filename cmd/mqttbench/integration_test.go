@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -153,6 +154,10 @@ func TestBridgeAgainstMosquitto(t *testing.T) {
 		}
 		if v := get(rate); v <= 0 {
 			t.Errorf("%s via %s: %s = %v", r.Load, r.Target, rate, v)
+		}
+		// The ceiling is one core's worth of the cloud's CPU per message.
+		if per, ceil := get(mCloudCPU), get(mCloudCeil); per <= 0 || math.Abs(per*ceil/1e6-1) > 1e-9 {
+			t.Errorf("%s via %s: cloud CPU %v µs/msg, ceiling %v msg/s", r.Load, r.Target, per, ceil)
 		}
 		if sent, got := get(mSent), get(mReceived); sent <= 0 || got < sent {
 			t.Errorf("%s via %s: published %v, received %v", r.Load, r.Target, sent, got)
