@@ -217,7 +217,7 @@ func newClientID() string {
 func (s *Server) attach(c *conn, cleanStart bool, expiry uint32, window int,
 	will *Message, willDelay uint32, ack *packet.Connack) error {
 	var old *conn
-	var oldWill *Message
+	var oldWill, storedWill *Message
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -242,6 +242,7 @@ func (s *Server) attach(c *conn, cleanStart bool, expiry uint32, window int,
 		ss.will = nil
 		ss.stopTimersLocked()
 		if cleanStart {
+			storedWill = ss.storedWill // the new session replaces or deletes it
 			s.endSessionLocked(ss)
 			ss.mu.Unlock()
 			ss = nil
@@ -252,6 +253,7 @@ func (s *Server) attach(c *conn, cleanStart bool, expiry uint32, window int,
 	}
 	if ss == nil {
 		ss = s.newSession(c.clientID)
+		ss.storedWill = storedWill
 		s.sessions[c.clientID] = ss
 	}
 	ss.mu.Lock()
@@ -268,6 +270,7 @@ func (s *Server) attach(c *conn, cleanStart bool, expiry uint32, window int,
 	ss.connectedAt = time.Now()
 	ss.will = will
 	ss.willDelay = willDelay
+	ss.syncWillLocked()
 	ss.setStoredLocked()
 	// [MQTT-3.2.2-2], [MQTT-3.2.2-3]; in 3.1 the acknowledge flags byte is
 	// reserved, so it stays 0 (as in Mosquitto).
@@ -310,11 +313,15 @@ func (s *Server) detach(c *conn) {
 			now = will
 		} else {
 			ss.will = will
-			d := time.Duration(min(ss.willDelay, ss.expiry)) * time.Second
-			ss.willTimer = time.AfterFunc(d, func() { s.run(func() { s.willTimerFired(ss) }) })
+			s.armWillLocked(ss)
 		}
 	}
 	closing := s.closing
+	if !closing {
+		// At a shutdown the will stays in the WillStore: the next Start
+		// sends it, as after a crash.
+		ss.syncWillLocked()
+	}
 	switch {
 	case closing:
 		// Sessions stay as they are for the store; nothing is scheduled.
@@ -336,14 +343,27 @@ func (s *Server) detach(c *conn) {
 	}
 }
 
-// willTimerFired publishes a delayed will unless the client came back.
-func (s *Server) willTimerFired(ss *session) {
+// armWillLocked schedules ss.will to go out after its delay, or when the
+// session expires if that comes first; ss.mu is held.
+func (s *Server) armWillLocked(ss *session) {
+	ss.willGen++
+	gen := ss.willGen
+	d := time.Duration(min(ss.willDelay, ss.expiry)) * time.Second
+	ss.willTimer = time.AfterFunc(d, func() { s.run(func() { s.willTimerFired(ss, gen) }) })
+}
+
+// willTimerFired publishes a delayed will unless the client came back: a
+// timer stopped after it fired (gen no longer current) does nothing, so
+// that it cannot take the will of the connection that came back.
+func (s *Server) willTimerFired(ss *session, gen uint64) {
 	ss.mu.Lock()
-	will := ss.will
-	if ss.conn != nil || ss.ended {
-		will = nil
+	var will *Message
+	if gen == ss.willGen && ss.conn == nil && !ss.ended {
+		will = ss.will
+		ss.will = nil
+		ss.willTimer = nil
+		ss.syncWillLocked()
 	}
-	ss.will = nil
 	ss.mu.Unlock()
 	if will != nil {
 		s.publishWill(will)
@@ -358,6 +378,7 @@ func (s *Server) expireSession(ss *session) {
 	if ss.conn == nil && !ss.ended && !s.closing {
 		will = ss.will // the session ends before the will delay [MQTT-3.1.3-9]
 		ss.will = nil
+		ss.syncWillLocked()
 		s.endSessionLocked(ss)
 	}
 	ss.mu.Unlock()
@@ -383,6 +404,49 @@ func (s *Server) endSessionLocked(ss *session) {
 	ss.pending.reset()
 	ss.inflight = nil
 	ss.inbound = nil
+}
+
+// restoredWill is a will loaded from the WillStore by New.
+type restoredWill struct {
+	clientID string
+	w        *StoredWill
+}
+
+// releaseWills handles the wills loaded from the WillStore: their
+// connections ended with the last run. A will with a delay whose
+// persistent session was restored waits for its delay (counted from now),
+// in which its client may come back and cancel it; every other goes out
+// now [MQTT-3.1.2-8].
+func (s *Server) releaseWills() {
+	s.mu.Lock()
+	restored := s.restored
+	s.restored = nil
+	var now []*Message
+	for _, r := range restored {
+		if ss := s.sessions[r.clientID]; ss != nil {
+			ss.mu.Lock()
+			wait := ss.conn == nil && ss.inproc == nil && !ss.ended && r.w.Delay > 0 && ss.expiry > 0
+			if wait {
+				ss.will, ss.willDelay, ss.storedWill = r.w.Message, r.w.Delay, r.w.Message
+				s.armWillLocked(ss)
+			}
+			ss.mu.Unlock()
+			if wait {
+				continue
+			}
+		}
+		now = append(now, r.w.Message)
+		if err := s.wills.DeleteWill(r.clientID); err != nil {
+			s.log.Error("delete will", "client", r.clientID, "err", err)
+		}
+	}
+	s.mu.Unlock()
+	for _, m := range now {
+		s.publishWill(m)
+	}
+	if len(restored) > 0 {
+		s.log.Info("wills of the last run's connections", "sent", len(now), "delayed", len(restored)-len(now))
+	}
 }
 
 func (s *Server) publishWill(m *Message) {

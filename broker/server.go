@@ -36,6 +36,7 @@ type Server struct {
 	commit   Committer                      // opts.Store, when it commits in batches; else nil
 	late     lateFlush                      // acks confirmed from other goroutines (lateflush.go)
 	observer atomic.Pointer[func(*Message)] // see SetPublishObserver
+	wills    WillStore                      // opts.Store, when it keeps wills; else nil
 
 	mu        sync.Mutex
 	sessions  map[string]*session // by client id
@@ -43,6 +44,7 @@ type Server struct {
 	listeners []net.Listener
 	https     []*http.Server // of ws and wss listeners
 	closing   bool
+	restored  []restoredWill // loaded by New, released by Start
 
 	rx     *reactor      // parks idle connections; nil: they keep their goroutine
 	closed chan struct{} // closed when Shutdown starts
@@ -74,12 +76,23 @@ func New(opts Options) (*Server, error) {
 	if err := s.restoreSessions(); err != nil {
 		return nil, fmt.Errorf("broker: load sessions: %w", err)
 	}
+	if s.wills, _ = opts.Store.(WillStore); s.wills != nil {
+		err := s.wills.LoadWills(func(id string, w *StoredWill) {
+			s.restored = append(s.restored, restoredWill{id, w})
+		})
+		if err != nil {
+			return nil, fmt.Errorf("broker: load wills: %w", err)
+		}
+	}
 	return s, nil
 }
 
 // Start binds every listener and starts serving them and the $SYS
-// publisher. It returns once the listeners accept connections.
+// publisher. It returns once the listeners accept connections. The first
+// Start releases the wills restored from the Store (see WillStore) before
+// the listeners open, after the in-process subscribers made so far.
 func (s *Server) Start() error {
+	s.releaseWills()
 	var lns []net.Listener
 	for _, l := range s.opts.Listeners {
 		ln, err := l.listen()

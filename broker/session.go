@@ -56,6 +56,8 @@ type session struct {
 	will        *Message
 	willDelay   uint32
 	willTimer   *time.Timer
+	willGen     uint64   // counts arms and cancels of willTimer (see willTimerFired)
+	storedWill  *Message // the will of this client id in the WillStore, if any (see syncWillLocked)
 	expiryTimer *time.Timer
 	ended       bool // removed from the server; no more deliveries
 
@@ -100,6 +102,7 @@ func (ss *session) stopTimers() {
 }
 
 func (ss *session) stopTimersLocked() {
+	ss.willGen++ // a timer that fired already but has not run is void
 	if ss.willTimer != nil {
 		ss.willTimer.Stop()
 		ss.willTimer = nil

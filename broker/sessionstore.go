@@ -28,6 +28,25 @@ func (ss *session) storedRecordLocked(deadline time.Time) *StoredSession {
 	return rec
 }
 
+// syncWillLocked makes the WillStore hold ss.will, or nothing, for ss's
+// client id.
+func (ss *session) syncWillLocked() {
+	ws := ss.s.wills
+	if ws == nil || ss.storedWill == ss.will {
+		return
+	}
+	var err error
+	if ss.will != nil {
+		err = ws.SetWill(ss.id, &StoredWill{Message: ss.will, Delay: ss.willDelay})
+	} else {
+		err = ws.DeleteWill(ss.id)
+	}
+	if err != nil {
+		ss.s.log.Error("store will", "client", ss.id, "err", err)
+	}
+	ss.storedWill = ss.will
+}
+
 // saveLocked writes ss's record if it is stored.
 func (ss *session) saveLocked(deadline time.Time) {
 	if !ss.stored {

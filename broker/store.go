@@ -62,6 +62,27 @@ type Committer interface {
 	Commit(done func(error))
 }
 
+// WillStore is implemented by a Store that also keeps the wills of
+// connected clients (persistent sessions or not), so that the will of a
+// connection that a crash, a power cut or a shutdown ended still goes out:
+// Server.Start publishes it, or arms its delay for a restored session that
+// its client may resume. The broker calls these methods with the session's
+// lock held.
+type WillStore interface {
+	// SetWill stores (replaces) the pending will of clientID.
+	SetWill(clientID string, w *StoredWill) error
+	// DeleteWill removes it.
+	DeleteWill(clientID string) error
+	// LoadWills calls fn for every stored will.
+	LoadWills(fn func(clientID string, w *StoredWill)) error
+}
+
+// StoredWill is the stored form of a will.
+type StoredWill struct {
+	Message *Message
+	Delay   uint32 // will delay interval, seconds (MQTT 5)
+}
+
 // StoredSession is the stored form of a persistent session.
 type StoredSession struct {
 	ClientID string

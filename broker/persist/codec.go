@@ -282,6 +282,28 @@ func decodeRetained(v []byte) (*broker.Message, error) {
 	return m, nil
 }
 
+// encodeWill: the will delay, then the message.
+func encodeWill(w *broker.StoredWill) []byte {
+	b := binary.AppendUvarint([]byte{version}, uint64(w.Delay))
+	return appendMessage(b, w.Message)
+}
+
+func decodeWill(v []byte) (*broker.StoredWill, error) {
+	r := reader{b: v}
+	r.version()
+	w := &broker.StoredWill{}
+	if d := r.uvarint(); d <= 0xFFFFFFFF {
+		w.Delay = uint32(d)
+	} else {
+		r.fail(fmt.Errorf("bad will delay %d", d))
+	}
+	w.Message = r.message()
+	if err := r.done(); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
 func decodeSession(v []byte) (*broker.StoredSession, error) {
 	r := reader{b: v}
 	r.version()

@@ -50,6 +50,7 @@ var (
 	prefixSession  = []byte(Prefix + "s")
 	prefixQueued   = []byte(Prefix + "q")
 	prefixInbound  = []byte(Prefix + "i")
+	prefixWill     = []byte(Prefix + "w")
 )
 
 // Store is a broker.Store and broker.Committer on a kv.DB. Its methods
@@ -64,6 +65,7 @@ type Store struct {
 var (
 	_ broker.Store     = (*Store)(nil)
 	_ broker.Committer = (*Store)(nil)
+	_ broker.WillStore = (*Store)(nil)
 )
 
 // ErrClosed is returned for a change made after Close.
@@ -143,6 +145,34 @@ func (s *Store) LoadRetained(fn func(*broker.Message)) error {
 			return
 		}
 		fn(m)
+	})
+}
+
+// SetWill implements broker.WillStore.
+func (s *Store) SetWill(clientID string, w *broker.StoredWill) error {
+	if err := s.set(cat(prefixWill, []byte(clientID)), encodeWill(w)); err != nil {
+		return fmt.Errorf("persist: set will of %q: %w", clientID, err)
+	}
+	return nil
+}
+
+// DeleteWill implements broker.WillStore.
+func (s *Store) DeleteWill(clientID string) error {
+	if err := s.del(cat(prefixWill, []byte(clientID))); err != nil {
+		return fmt.Errorf("persist: delete will of %q: %w", clientID, err)
+	}
+	return nil
+}
+
+// LoadWills implements broker.WillStore.
+func (s *Store) LoadWills(fn func(string, *broker.StoredWill)) error {
+	return s.scan(prefixWill, func(k, v []byte) {
+		w, err := decodeWill(v)
+		if err != nil {
+			s.log.Warn("skipping bad will record", "key", fmt.Sprintf("%q", k), "err", err)
+			return
+		}
+		fn(string(k[len(prefixWill):]), w)
 	})
 }
 

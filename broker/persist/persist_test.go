@@ -3,6 +3,7 @@ package persist
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -105,6 +106,10 @@ func TestRoundTrip(t *testing.T) {
 	must(t, st.SetInbound("gone", 1))
 	must(t, st.SetQueued("gone", &q2))
 	must(t, st.DeleteSession("gone"))
+	must(t, st.SetWill("c1", &broker.StoredWill{Message: m, Delay: 30}))
+	must(t, st.SetWill("c3", &broker.StoredWill{Message: plain}))
+	must(t, st.SetWill("gone", &broker.StoredWill{Message: plain}))
+	must(t, st.DeleteWill("gone"))
 	must(t, st.Close())
 	must(t, db.Close(context.Background()))
 
@@ -147,6 +152,17 @@ func TestRoundTrip(t *testing.T) {
 	if s2 := sessions[1]; s2.Expiry != 0xFFFFFFFF || !s2.Deadline.IsZero() || len(s2.Queued) != 0 || s2.Client != nil {
 		t.Errorf("session c2: %+v", s2)
 	}
+
+	wills := map[string]*broker.StoredWill{}
+	must(t, st.LoadWills(func(id string, w *broker.StoredWill) { wills[id] = w }))
+	if len(wills) != 2 || wills["c1"] == nil || wills["c3"] == nil {
+		t.Fatalf("wills: %v", wills)
+	}
+	sameMessage(t, wills["c1"].Message, m)
+	sameMessage(t, wills["c3"].Message, plain)
+	if wills["c1"].Delay != 30 || wills["c3"].Delay != 0 {
+		t.Errorf("will delays %d and %d, want 30 and 0", wills["c1"].Delay, wills["c3"].Delay)
+	}
 }
 
 // TestBadRecordsSkipped checks that records that do not decode are logged
@@ -161,7 +177,9 @@ func TestBadRecordsSkipped(t *testing.T) {
 	must(t, st.SetRetained(good))
 	must(t, st.SaveSession(&broker.StoredSession{ClientID: "c", Expiry: 5}))
 	must(t, st.SetQueued("c", &broker.StoredQueued{Seq: 1, Message: good, QoS: 1}))
+	must(t, st.SetWill("c", &broker.StoredWill{Message: good}))
 	full := appendMessage([]byte{version}, testMessage())
+	will := encodeWill(&broker.StoredWill{Message: good, Delay: 5})
 	bad := map[string][]byte{
 		string(prefixRetained) + "empty":     nil,
 		string(prefixRetained) + "version":   append([]byte{9}, full[1:]...),
@@ -170,6 +188,8 @@ func TestBadRecordsSkipped(t *testing.T) {
 		string(prefixSession) + "s1":         {version, 0, 0},
 		string(queuedKey("c", 2)):            {version, 7},
 		string(prefixQueued) + "nokey":       encodeQueued(&broker.StoredQueued{Message: good, QoS: 1}),
+		string(prefixWill) + "truncated":     will[:len(will)-2],
+		string(prefixWill) + "delay":         append(binary.AppendUvarint([]byte{version}, 1<<33), will[2:]...),
 	}
 	must(t, db.Update(func(txn *badger.Txn) error {
 		for k, v := range bad {
@@ -189,8 +209,13 @@ func TestBadRecordsSkipped(t *testing.T) {
 	if len(sessions) != 1 || sessions[0].ClientID != "c" || len(sessions[0].Queued) != 1 {
 		t.Errorf("sessions: %+v", sessions)
 	}
-	if n := bytes.Count(logBuf.Bytes(), []byte("skipping bad")); n != 7 {
-		t.Errorf("%d records logged as bad, want 7:\n%s", n, logBuf.String())
+	var wills []string
+	must(t, st.LoadWills(func(id string, _ *broker.StoredWill) { wills = append(wills, id) }))
+	if !reflect.DeepEqual(wills, []string{"c"}) {
+		t.Errorf("wills: %v", wills)
+	}
+	if n := bytes.Count(logBuf.Bytes(), []byte("skipping bad")); n != 9 {
+		t.Errorf("%d records logged as bad, want 9:\n%s", n, logBuf.String())
 	}
 }
 
