@@ -78,7 +78,11 @@
 // resent with DUP on reconnect), expiry timers restart from the stored
 // deadline and sessions past it are deleted. The inbound QoS 2 state (a
 // publish routed, its PUBREL awaited) is stored too, so that a copy
-// resent after a restart is not routed twice. Wills are not stored.
+// resent after a restart is not routed twice. A Store that is also a
+// WillStore (broker/persist is) keeps the will of every connected client,
+// clean sessions included; the first Start sends the wills of the
+// connections the last run ended, or arms the delay of those whose v5
+// session was restored.
 //
 // # Locks
 //
