@@ -129,17 +129,18 @@ func holdRig(t *testing.T) *scriptedUplink {
 	return acceptScripted(t, ln)
 }
 
-func setRefillHoldMax(t *testing.T, d time.Duration) {
-	old := refillHoldMax
-	refillHoldMax = d
-	t.Cleanup(func() { refillHoldMax = old })
+// setHold sets refillHoldMax and holdRTT for one test.
+func setHold(t *testing.T, holdMax, rtt time.Duration) {
+	oldMax, oldRTT := refillHoldMax, holdRTT
+	refillHoldMax, holdRTT = holdMax, rtt
+	t.Cleanup(func() { refillHoldMax, holdRTT = oldMax, oldRTT })
 }
 
 // TestRefillWaitsForAQuarterOfTheWindow: with the window full, the slots
 // freed by single PUBACKs are refilled together once a quarter of the
 // window is free.
 func TestRefillWaitsForAQuarterOfTheWindow(t *testing.T) {
-	setRefillHoldMax(t, time.Hour)
+	setHold(t, time.Hour, time.Hour)
 	up := holdRig(t)
 	pubs := up.expect(0, 8)
 	up.quiet(100*time.Millisecond, "window of 8 full")
@@ -158,7 +159,7 @@ func TestRefillWaitsForAQuarterOfTheWindow(t *testing.T) {
 // later even if no other PUBACK comes.
 func TestRefillHoldIsBounded(t *testing.T) {
 	const hold = 50 * time.Millisecond
-	setRefillHoldMax(t, hold)
+	setHold(t, hold, time.Hour)
 	up := holdRig(t)
 	pubs := up.expect(0, 8)
 	acked := time.Now()
@@ -167,5 +168,19 @@ func TestRefillHoldIsBounded(t *testing.T) {
 	if waited := time.Since(acked); waited < hold {
 		t.Errorf("slot refilled after %v, before the hold of %v ended", waited, hold)
 	}
+	up.quiet(100*time.Millisecond, "window full again")
+}
+
+// TestRefillNotHeldOnASlowUplink: slots freed by a PUBACK that took longer
+// than holdRTT are refilled at once: on a slow link the window bounds the
+// rate, and holding would lose throughput.
+func TestRefillNotHeldOnASlowUplink(t *testing.T) {
+	const rtt = 20 * time.Millisecond
+	setHold(t, time.Hour, rtt)
+	up := holdRig(t)
+	pubs := up.expect(0, 8)
+	time.Sleep(2 * rtt)
+	up.ack(pubs[0])
+	up.expect(8, 1)
 	up.quiet(100*time.Millisecond, "window full again")
 }
