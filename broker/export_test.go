@@ -14,3 +14,16 @@ func (s *Server) CertUsers() []string {
 	}
 	return out
 }
+
+// FireStaleWillTimer runs what the will timer of clientID's session that
+// the last stop voided would run had it fired just before that stop (its
+// callback queued, then run late).
+func (s *Server) FireStaleWillTimer(clientID string) {
+	s.mu.Lock()
+	ss := s.sessions[clientID]
+	s.mu.Unlock()
+	ss.mu.Lock()
+	gen := ss.willGen - 1
+	ss.mu.Unlock()
+	s.willTimerFired(ss, gen)
+}

@@ -33,6 +33,25 @@ func v5WillConnect(t *testing.T, addr, id string, clean bool, willDelay, expiry 
 	return r
 }
 
+// TestV5WillTimerFiredLate: a will timer that fired as its client came
+// back (stopped too late, its callback run after the reconnect) must not
+// take the will of the new connection.
+func TestV5WillTimerFiredLate(t *testing.T) {
+	t.Parallel()
+	s, addr := brokertest.StartServer(t, broker.Options{})
+	watcher := v5ConnectID(t, addr, "watcher")
+	watcher.sub(t, "will/#", 1)
+	r := v5WillConnect(t, addr, "late", true, 1, 30)
+	r.Conn.Close() // the will waits for its delay
+	brokertest.Eventually(t, v5Wait, func() bool { return s.Stats().ClientsConnected == 1 }, "will client offline")
+	r = v5WillConnect(t, addr, "late", false, 0, 30) // back in time, with a new will
+	s.FireStaleWillTimer("late")
+	r.Conn.Close() // the new will goes out at once
+	watcher.expect(t, "will/late", "gone:late")
+	watcher.pub(t, "will/late", "sentinel", 1, false)
+	watcher.expect(t, "will/late", "sentinel") // and only it: the first was cancelled
+}
+
 func TestV5Will(t *testing.T) {
 	t.Parallel()
 	const (
