@@ -589,8 +589,9 @@ func (u *uplink) refill(acks *ackBatch) error {
 	}
 	b := u.b
 	err := b.q.AckBatch(acks.seqs)
-	freed, forwarded, slow := len(acks.seqs), acks.forwarded, acks.slow
-	acks.seqs, acks.forwarded, acks.slow = acks.seqs[:0], 0, false
+	freed, forwarded := len(acks.seqs), acks.forwarded
+	slow := !acks.oldest.IsZero() && time.Since(acks.oldest) > holdRTT
+	acks.seqs, acks.forwarded, acks.oldest = acks.seqs[:0], 0, time.Time{}
 	if forwarded > 0 {
 		b.count(func(s *Stats) { s.Forwarded += forwarded })
 	}
@@ -666,9 +667,9 @@ func (b *Bridge) count(f func(*Stats)) {
 // ackBatch is what the reader collects from the uplink's
 // acknowledgements until its buffer is empty.
 type ackBatch struct {
-	seqs      []uint64 // records acknowledged or refused, to acknowledge in the queue
-	forwarded uint64   // of them, acknowledged
-	slow      bool     // one of them took longer than holdRTT
+	seqs      []uint64  // records acknowledged or refused, to acknowledge in the queue
+	forwarded uint64    // of them, acknowledged
+	oldest    time.Time // when the earliest of them was sent
 }
 
 // complete ends the flight of pid: the uplink acknowledged (or refused)
@@ -691,8 +692,8 @@ func (u *uplink) complete(pid uint16, code packet.ReasonCode, acks *ackBatch) {
 	} else {
 		acks.forwarded++
 	}
-	if time.Since(f.sent) > holdRTT {
-		acks.slow = true
+	if acks.oldest.IsZero() || f.sent.Before(acks.oldest) {
+		acks.oldest = f.sent
 	}
 	acks.seqs = append(acks.seqs, f.seq)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"os"
 	"syscall"
 	"testing"
@@ -86,28 +87,16 @@ func TestWillsSurviveRestart(t *testing.T) {
 				"dev/back/status":    "online",
 				"dev/left/status":    "online",
 			}
-			if got := statuses(t, addr); !mapsEqual(got, want) {
+			if got := statuses(t, addr); !maps.Equal(got, want) {
 				t.Fatalf("retained right after the restart: %v, want %v", got, want)
 			}
 			want["dev/delayed/status"] = "offline"
 			brokertest.Eventually(t, 10*time.Second, func() bool {
 				return statuses(t, addr)["dev/delayed/status"] == "offline"
 			}, "delayed will sent")
-			if got := statuses(t, addr); !mapsEqual(got, want) {
+			if got := statuses(t, addr); !maps.Equal(got, want) {
 				t.Fatalf("retained after the delay: %v, want %v", got, want)
 			}
 		})
 	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
