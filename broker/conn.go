@@ -52,7 +52,7 @@ type conn struct {
 
 	// Publishes waiting for durable subscribers, in arrival order.
 	ackMu    sync.Mutex
-	acks     []*pendingAck
+	acks     ackQueue
 	ackSpace chan struct{} // closed when acks shrinks below ReceiveMaximum (pre-5 clients)
 
 	// Write side.

@@ -105,7 +105,7 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 		return nil
 	}
 	c.ackMu.Lock()
-	c.acks = append(c.acks, a)
+	c.acks.push(a)
 	c.ackMu.Unlock()
 	matched := true
 	if m != nil {
@@ -136,7 +136,7 @@ func (c *conn) denyPublish(p *packet.Publish) error {
 		a.rc = packet.NotAuthorized
 	}
 	c.ackMu.Lock()
-	c.acks = append(c.acks, a)
+	c.acks.push(a)
 	c.ackMu.Unlock()
 	c.ackDone(&c.f, a, nil)
 	return nil
@@ -162,7 +162,7 @@ func (c *conn) ackDuplicate(a, orig *pendingAck) {
 		oc.ackMu.Unlock()
 	}
 	c.ackMu.Lock()
-	c.acks = append(c.acks, a)
+	c.acks.push(a)
 	c.ackMu.Unlock()
 	c.ackDone(&c.f, a, nil)
 }
@@ -177,7 +177,7 @@ func (c *conn) waitAckSpace() {
 		return
 	}
 	c.ackMu.Lock()
-	if len(c.acks) < c.s.opts.ReceiveMaximum {
+	if c.acks.len() < c.s.opts.ReceiveMaximum {
 		c.ackMu.Unlock()
 		return
 	}
@@ -211,7 +211,7 @@ func (c *conn) pendingPubacks() int {
 	c.ackMu.Lock()
 	defer c.ackMu.Unlock()
 	n := 0
-	for _, a := range c.acks {
+	for _, a := range c.acks.all() {
 		if a.kind == packet.PUBACK {
 			n++
 		}
@@ -229,7 +229,7 @@ func (c *conn) ackDone(f *flusher, a *pendingAck, err error) {
 		a.failed = true
 	}
 	a.waiting--
-	if a.waiting > 0 || len(c.acks) == 0 || c.acks[0] != a {
+	if a.waiting > 0 || c.acks.front() != a {
 		c.ackMu.Unlock()
 		return
 	}
@@ -242,10 +242,8 @@ func (c *conn) ackDone(f *flusher, a *pendingAck, err error) {
 		err error
 	}
 	var wakes []wake
-	for len(c.acks) > 0 && c.acks[0].waiting == 0 {
-		h := c.acks[0]
-		c.acks[0] = nil
-		c.acks = c.acks[1:]
+	for h := c.acks.front(); h != nil && h.waiting == 0; h = c.acks.front() {
+		c.acks.pop()
 		if h.failed {
 			if c.version < packet.Version5 {
 				// A 3.1.1 publisher cannot be told; it is disconnected
@@ -274,10 +272,7 @@ func (c *conn) ackDone(f *flusher, a *pendingAck, err error) {
 		}
 		h.followers = nil
 	}
-	if len(c.acks) == 0 {
-		c.acks = nil
-	}
-	if c.ackSpace != nil && len(c.acks) < c.s.opts.ReceiveMaximum {
+	if c.ackSpace != nil && c.acks.len() < c.s.opts.ReceiveMaximum {
 		close(c.ackSpace)
 		c.ackSpace = nil
 	}

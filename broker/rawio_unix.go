@@ -5,6 +5,7 @@ package broker
 import (
 	"io"
 	"net"
+	"sync"
 	"syscall"
 )
 
@@ -21,33 +22,54 @@ func rawConnOf(nc net.Conn) syscall.RawConn {
 // tryWrite writes as much of b as the socket takes without blocking. With
 // no raw socket it writes nothing and leaves the rest to the writer
 // goroutine.
-func tryWrite(_ net.Conn, rc syscall.RawConn, b []byte) (int, error) {
+func tryWrite(rc syscall.RawConn, b []byte) (int, error) {
 	if rc == nil {
 		return 0, nil
 	}
-	var n int
-	var werr error
-	err := rc.Write(func(fd uintptr) bool {
-		for n < len(b) {
-			k, err := sysWrite(int(fd), b[n:])
-			if err == syscall.EINTR {
-				continue
-			}
-			if err == syscall.EAGAIN {
-				return true
-			}
-			if err != nil {
-				werr = err
-				return true
-			}
-			n += k
-		}
-		return true
-	})
+	w := sockWriters.Get().(*sockWriter)
+	w.b, w.n, w.err = b, 0, nil
+	err := rc.Write(w.fn)
+	n, werr := w.n, w.err
+	w.b, w.err = nil, nil
+	sockWriters.Put(w)
 	if werr != nil {
 		return n, werr
 	}
 	return n, err
+}
+
+// sockWriter is the callback that RawConn.Write takes, made once and
+// pooled: a closure per write cost three allocations per flush, and with
+// them a garbage collection every few seconds under a light load.
+type sockWriter struct {
+	b   []byte
+	n   int
+	err error
+	fn  func(fd uintptr) bool // w.write
+}
+
+var sockWriters = sync.Pool{New: func() any {
+	w := new(sockWriter)
+	w.fn = w.write
+	return w
+}}
+
+func (w *sockWriter) write(fd uintptr) bool {
+	for w.n < len(w.b) {
+		k, err := sysWrite(int(fd), w.b[w.n:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err == syscall.EAGAIN {
+			return true
+		}
+		if err != nil {
+			w.err = err
+			return true
+		}
+		w.n += k
+	}
+	return true
 }
 
 // readInto reads from the socket into the buffer that get returns and

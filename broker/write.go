@@ -17,19 +17,40 @@ const (
 )
 
 // bufPool holds small write and read buffers so that idle connections hold
-// none.
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+// none. A sync.Pool holds pointers: a slice put as it is would be boxed,
+// one allocation per put. The empty boxes go round through boxPool, so
+// that neither getBuf nor putBuf allocates once the pools are warm.
+var (
+	bufPool sync.Pool // *[]byte, holding a buffer
+	boxPool sync.Pool // *[]byte, empty
+)
 
-const maxPooledBuf = 64 << 10
+const (
+	newBufSize   = 4096
+	maxPooledBuf = 64 << 10
+)
 
-func getBuf() []byte { return (*bufPool.Get().(*[]byte))[:0] }
+func getBuf() []byte {
+	p, _ := bufPool.Get().(*[]byte)
+	if p == nil {
+		return make([]byte, 0, newBufSize)
+	}
+	b := *p
+	*p = nil
+	boxPool.Put(p)
+	return b[:0]
+}
 
 func putBuf(b []byte) {
 	if cap(b) == 0 || cap(b) > maxPooledBuf {
 		return
 	}
-	b = b[:0]
-	bufPool.Put(&b)
+	p, _ := boxPool.Get().(*[]byte)
+	if p == nil {
+		p = new([]byte)
+	}
+	*p = b[:0]
+	bufPool.Put(p)
 }
 
 // appendLocked encodes p into the write buffer; c.wmu is held. It reports
@@ -260,7 +281,7 @@ func (c *conn) flush() {
 			c.startWriter(buf, buf)
 			return
 		}
-		n, err := tryWrite(c.nc, c.rc, buf)
+		n, err := tryWrite(c.rc, buf)
 		if err != nil {
 			putBuf(buf)
 			c.releaseSocket()
