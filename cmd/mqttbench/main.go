@@ -49,7 +49,11 @@
 // the start of the measured window and after the drain that follows it.
 // "broker CPU/msg" divides it by the messages (or deliveries) received, so
 // CPU spent on messages a broker dropped counts against it; "broker
-// CPU/published" divides by messages published. Throughput counts only the
+// CPU/published" divides by messages published. "broker thread runs/msg"
+// counts the times a broker thread was put on a CPU (the third schedstat
+// field: once per wake-up or return from preemption) per message: a
+// context switch costs several µs in a virtual machine, and in a paced
+// load most of a broker's CPU goes to them. Throughput counts only the
 // measured window (--duration, after a warm-up of min(1s, duration/5));
 // loss is published minus received after a drain of up to max(2s,
 // duration). The utilisation rows show how busy the broker, the generator

@@ -27,6 +27,9 @@ func TestReadCPUFixture(t *testing.T) {
 	if want := int64(3250 * time.Millisecond); ct.StatNS != want {
 		t.Errorf("StatNS = %d, want %d", ct.StatNS, want)
 	}
+	if want := int64(24 + 258 + 1); ct.Runs != want {
+		t.Errorf("Runs = %d, want %d", ct.Runs, want)
+	}
 	if ct.NS() != ct.SchedNS {
 		t.Errorf("NS() should prefer schedstat")
 	}
@@ -82,11 +85,11 @@ func TestParseStatTicks(t *testing.T) {
 }
 
 func TestParseSchedstat(t *testing.T) {
-	if v, err := parseSchedstat("123 456 7\n"); err != nil || v != 123 {
-		t.Errorf("got %d, %v", v, err)
+	if ns, runs, err := parseSchedstat("123 456 7\n"); err != nil || ns != 123 || runs != 7 {
+		t.Errorf("got %d, %d, %v", ns, runs, err)
 	}
-	for _, bad := range []string{"", "\n", "x 1 2"} {
-		if _, err := parseSchedstat(bad); err == nil {
+	for _, bad := range []string{"", "\n", "x 1 2", "1 2", "1 2 x"} {
+		if _, _, err := parseSchedstat(bad); err == nil {
 			t.Errorf("%q: want error", bad)
 		}
 	}

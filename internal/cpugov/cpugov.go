@@ -12,7 +12,11 @@
 // core) gets every P: there, the wake-ups cost little CPU in absolute
 // terms, and with one P two packets that arrive together wait for each
 // other (measured at 2,000 QoS 1 messages/s: p99 latency 210-260 µs on
-// two Ps, 290-300 µs on one).
+// two Ps, 290-300 µs on one). An execution trace of that load on one P
+// shows the tail: whenever the kernel preempts the one thread (for the
+// load generator, on a small board for any other process) or the
+// collector's mark worker holds the P, every connection waits, for 0.2
+// to 1 ms; with two Ps the other thread carries on.
 //
 // The governor samples the process's CPU time (getrusage) every Interval:
 // it doubles the Ps (up to Max) when the last two samples used more than
