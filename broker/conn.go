@@ -178,6 +178,7 @@ const congestionWait = time.Second
 func (c *conn) afterRead(n int) bool {
 	c.rlen += n
 	c.s.stats.bytesIn.Add(uint64(n))
+	c.f.busy = c.s.batchRead(c.lastPacket)
 	err := c.process()
 	c.f.flushBatch(c)
 	if err != nil {

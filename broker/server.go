@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,8 +34,11 @@ type Server struct {
 	uids     atomic.Uint64
 	auth     atomic.Pointer[authHolder] // see SetAuthorizer
 	backoff  authBackoff
-	commit   Committer                      // opts.Store, when it commits in batches; else nil
-	late     lateFlush                      // acks confirmed from other goroutines (lateflush.go)
+	commit   Committer    // opts.Store, when it commits in batches; else nil
+	late     lateFlush    // acks confirmed from other goroutines (lateflush.go)
+	lastRead atomic.Int64 // when the last batch was read, in ns since started (see batchRead)
+	procsAt  atomic.Int64 // when batchRead last read GOMAXPROCS into procs, in ns since started
+	procs    atomic.Int32
 	observer atomic.Pointer[func(*Message)] // see SetPublishObserver
 	wills    WillStore                      // opts.Store, when it keeps wills; else nil
 
@@ -65,6 +69,7 @@ func New(opts Options) (*Server, error) {
 		closed:   make(chan struct{}),
 		started:  time.Now(),
 	}
+	s.procs.Store(int32(runtime.GOMAXPROCS(0)))
 	s.SetAuthorizer(opts.Auth)
 	s.commit, _ = opts.Store.(Committer)
 	err := opts.Store.LoadRetained(func(m *Message) {
