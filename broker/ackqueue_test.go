@@ -27,6 +27,8 @@ func TestAckQueue(t *testing.T) {
 		{"burst then drain", []step{{10, 0}, {0, 10}, {3, 3}}},
 		{"steady backlog wraps", []step{{8, 4}, {4, 4}, {4, 4}, {4, 4}, {0, 4}}},
 		{"large burst", []step{{150, 150}, {2, 1}}},
+		{"large burst drained", []step{{150, 0}, {0, 150}}},
+		{"large burst down to one", []step{{150, 0}, {0, 149}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,18 +54,27 @@ func TestAckQueue(t *testing.T) {
 				if q.len() != len(want) {
 					t.Fatalf("step %d: len %d, want %d", i, q.len(), len(want))
 				}
-				// Popped slots hold no pointer (the acks can be collected).
-				for _, a := range q.q[:q.head] {
+				// Popped and unused slots hold no pointer (the acks can be
+				// collected).
+				for _, a := range append(q.q[:q.head:q.head], q.q[len(q.q):cap(q.q)]...) {
 					if a != nil {
-						t.Fatalf("step %d: popped slot still holds pid %d", i, a.pid)
+						t.Fatalf("step %d: a free slot still holds pid %d", i, a.pid)
 					}
+				}
+				// A burst's array goes as the burst drains.
+				if limit := max(4*q.len(), maxKeptAcks); cap(q.q) > limit {
+					t.Fatalf("step %d: %d queued in an array of %d (limit %d)", i, q.len(), cap(q.q), limit)
 				}
 			}
 			if len(want) == 0 && q.front() != nil {
 				t.Fatal("front of an empty queue is not nil")
 			}
-			if cap(q.q) > maxKeptAcks && q.len() == 0 {
+			if q.len() == 0 && cap(q.q) > maxKeptAcks {
 				t.Fatalf("drained queue keeps an array of %d", cap(q.q))
+			}
+			q.release()
+			if q.len() == 0 && q.q != nil {
+				t.Fatal("release kept the array of an empty queue")
 			}
 		})
 	}
@@ -89,5 +100,22 @@ func TestAckQueueReuse(t *testing.T) {
 	}
 	if cap(q.q) != capBefore || q.len() != 4 {
 		t.Errorf("a backlog of 4 grew the array from %d to %d (len %d)", capBefore, cap(q.q), q.len())
+	}
+
+	// A backlog one short of a large array: the array stays bounded, and
+	// the queue is moved down at most once per half of it.
+	var big ackQueue
+	for range 1000 {
+		big.push(a)
+	}
+	for range 100000 {
+		big.push(a)
+		big.pop()
+	}
+	if big.len() != 1000 || cap(big.q) > 4000 {
+		t.Errorf("backlog of 1000: len %d, array %d", big.len(), cap(big.q))
+	}
+	if n := testing.AllocsPerRun(1000, func() { big.push(a); big.pop() }); n != 0 {
+		t.Errorf("push+pop with a steady backlog: %v allocations, want 0", n)
 	}
 }

@@ -97,6 +97,9 @@ func (r *reactor) park(c *conn) bool {
 	}
 	c.fd = fd
 	c.deadline = c.keepAliveDeadline()
+	c.ackMu.Lock()
+	c.acks.release() // a parked connection holds no array either
+	c.ackMu.Unlock()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	select {

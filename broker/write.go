@@ -109,7 +109,7 @@ func (c *conn) writeAck(f *flusher, kind packet.Type, pid uint16, rc packet.Reas
 type flusher struct {
 	conns []*conn
 	waits []congestion
-	busy  bool // another batch was read just before this one (batchRead)
+	busy  bool // yield before the flush: the broker is busy or on one P (batchRead)
 }
 
 type congestion struct {

@@ -457,7 +457,9 @@ func addCPU(s *Sample, c0, c2 cpuProbe, units int64, unitName string, u0, u1 cpu
 	brokerOK := c0.pid > 0 && c0.err == nil && c2.err == nil
 	if brokerOK && units > 0 {
 		s.add(mCPUPerMsg, "µs/"+unitName, float64(c2.broker.Sub(c0.broker).Nanoseconds())/1e3/float64(units))
-		if c0.broker.Runs > 0 && c2.broker.Runs > 0 {
+		// Runs covers live threads only: one that exited between the
+		// probes can make the difference too small, even negative.
+		if c0.broker.Runs > 0 && c2.broker.Runs > c0.broker.Runs {
 			s.add(mRunsPerMsg, "/"+unitName, float64(c2.broker.Runs-c0.broker.Runs)/float64(units))
 		}
 	}

@@ -33,8 +33,9 @@ type CPUTime struct {
 	// Runs is how many times the process's threads were put on a CPU (the
 	// third field of /proc/PID/task/*/schedstat, summed): one per wake-up
 	// or return from preemption. Each costs a context switch, which in a
-	// virtual machine can cost more than handling a packet. 0 when
-	// schedstat is unavailable.
+	// virtual machine can cost more than handling a packet. Like SchedNS
+	// it covers the threads alive at the snapshot. 0 when schedstat is
+	// unavailable.
 	Runs int64
 }
 
