@@ -163,14 +163,14 @@ func (f *flusher) waitCongested(maxWait time.Duration, quit <-chan struct{}) {
 func (f *flusher) add(c *conn) { f.conns = append(f.conns, c) }
 
 // flushBatch flushes the output of a batch read from c. When the batch
-// has output for other connections and the broker is busy, the reader
-// first yields: the readers that are ready to run then handle their
-// batches, add to the same buffers (many publishers, one subscriber) and
-// find a flush pending, so that one write carries what would have taken
-// one per batch. A quiet broker flushes at once: nobody else is about to
-// add to the buffers, and a yield would wake an idle P for nothing (in
-// a load paced at 2,000 QoS 1 messages/s, a fifth of the broker's thread
-// runs).
+// has output for other connections and f.busy is set (the broker is busy,
+// or runs on one P: see batchRead), the reader first yields: the readers
+// that are ready to run then handle their batches, add to the same
+// buffers (many publishers, one subscriber) and find a flush pending, so
+// that one write carries what would have taken one per batch. A quiet
+// broker on several Ps flushes at once: nobody else is about to add to
+// the buffers, and a yield would wake an idle P for nothing (in a load
+// paced at 2,000 QoS 1 messages/s, a fifth of the broker's thread runs).
 func (f *flusher) flushBatch(c *conn) {
 	if f.busy {
 		for _, o := range f.conns {
