@@ -38,7 +38,7 @@ type Server struct {
 	late     lateFlush    // acks confirmed from other goroutines (lateflush.go)
 	lastRead atomic.Int64 // when the last batch was read, in ns since started (see batchRead)
 	procsAt  atomic.Int64 // when batchRead last read GOMAXPROCS into procs, in ns since started
-	procs    atomic.Int32
+	procs    atomic.Int32 // GOMAXPROCS as batchRead last read it
 	observer atomic.Pointer[func(*Message)] // see SetPublishObserver
 	wills    WillStore                      // opts.Store, when it keeps wills; else nil
 
