@@ -34,11 +34,11 @@ type Server struct {
 	uids     atomic.Uint64
 	auth     atomic.Pointer[authHolder] // see SetAuthorizer
 	backoff  authBackoff
-	commit   Committer    // opts.Store, when it commits in batches; else nil
-	late     lateFlush    // acks confirmed from other goroutines (lateflush.go)
-	lastRead atomic.Int64 // when the last batch was read, in ns since started (see batchRead)
-	procsAt  atomic.Int64 // when batchRead last read GOMAXPROCS into procs, in ns since started
-	procs    atomic.Int32 // GOMAXPROCS as batchRead last read it
+	commit   Committer                      // opts.Store, when it commits in batches; else nil
+	late     lateFlush                      // acks confirmed from other goroutines (lateflush.go)
+	lastRead atomic.Int64                   // when the last batch was read, in ns since started (see batchRead)
+	procsAt  atomic.Int64                   // when batchRead last read GOMAXPROCS into procs, in ns since started
+	procs    atomic.Int32                   // GOMAXPROCS as batchRead last read it
 	observer atomic.Pointer[func(*Message)] // see SetPublishObserver
 	wills    WillStore                      // opts.Store, when it keeps wills; else nil
 
